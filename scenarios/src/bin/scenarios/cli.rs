@@ -1,0 +1,85 @@
+//! The command line: `scenarios list` and `scenarios run`, parsed with clap.
+
+use clap::{ArgGroup, Args, Parser, Subcommand};
+use scenarios::Params;
+
+/// Runs the simulator's bundled scenarios over one seed or a sweep of seeds.
+///
+/// A failing seed is printed with the exact command that replays it.
+#[derive(Debug, Parser)]
+#[command(name = "scenarios", version)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the bundled scenarios, their parameters and whether --all runs them.
+    List,
+    /// Run one scenario, or every scenario with --all, over one or more seeds.
+    Run(RunArgs),
+}
+
+/// The arguments of `scenarios run`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("which").required(true).args(["name", "all"])))]
+pub struct RunArgs {
+    /// The scenario to run (see `scenarios list`).
+    pub name: Option<String>,
+    /// Run every scenario that `scenarios list` marks as part of --all.
+    #[arg(long)]
+    pub all: bool,
+    /// The seed to run, or the first seed of a sweep.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// How many seeds to sweep, starting at --seed (at most ten million).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub seeds: u64,
+    /// Print one JSON object on stdout instead of the human summary.
+    #[arg(long)]
+    pub json: bool,
+    /// Number of hosts, for scenarios that read it.
+    #[arg(long, default_value_t = Params::default().hosts)]
+    pub hosts: u32,
+    /// Virtual duration in seconds, for scenarios that read it.
+    #[arg(long, default_value_t = Params::default().virtual_secs)]
+    pub virtual_secs: u64,
+    /// Seeds run at once in a sweep (default: the number of CPUs). Results
+    /// do not depend on it: each seed runs alone on a fresh thread.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..1025))]
+    pub jobs: Option<u64>,
+}
+
+impl RunArgs {
+    /// The scenario parameters the flags set.
+    pub fn params(&self) -> Params {
+        Params {
+            hosts: self.hosts,
+            virtual_secs: self.virtual_secs,
+        }
+    }
+
+    /// The seeds to run, or a message if the range does not fit in a `u64`.
+    pub fn seed_list(&self) -> Result<Vec<u64>, String> {
+        let last = self.seed.checked_add(self.seeds - 1).ok_or_else(|| {
+            format!(
+                "--seed {} with --seeds {} runs past the largest seed ({}); lower one of them",
+                self.seed,
+                self.seeds,
+                u64::MAX
+            )
+        })?;
+        Ok((self.seed..=last).collect())
+    }
+
+    /// Worker threads for the sweep.
+    pub fn jobs(&self) -> usize {
+        match self.jobs {
+            Some(j) => j as usize,
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        }
+    }
+}

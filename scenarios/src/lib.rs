@@ -1,0 +1,52 @@
+//! Bundled scenarios of the deterministic network simulator, and the
+//! machinery the `scenarios` command uses to run them over many seeds.
+//!
+//! A scenario is a real test of the simulator: a setup that adds hosts and
+//! clients to a [`sim_core::Sim`], with assertions that fail the run when
+//! the simulator breaks a promise (a timer fires late, a crashed host's task
+//! runs again, a clock drifts from virtual time). The [`registry`] names
+//! them; [`runner`] sweeps seeds and keeps every failure with the command
+//! that replays it.
+//!
+//! From the command line:
+//!
+//! ```text
+//! cargo run --release -p scenarios -- list
+//! cargo run --release -p scenarios -- run --all
+//! cargo run --release -p scenarios -- run heartbeats --seeds 20 --hosts 50 --json
+//! cargo run --release -p scenarios -- run broken --seed 3      # a replay
+//! ```
+//!
+//! From a test, through [`sim_core::Harness`] (so `SIM_SEED` and `SIM_SEEDS`
+//! apply):
+//!
+//! ```
+//! use scenarios::{registry, Params};
+//!
+//! let heartbeats = registry::find("heartbeats").unwrap();
+//! let params = Params { hosts: 5, virtual_secs: 30 };
+//! let reports = heartbeats
+//!     .harness(&params)
+//!     .seeds(0..2)
+//!     .ignore_env()
+//!     .run(heartbeats.setup_with(&params));
+//! assert_eq!(reports.len(), 2);
+//! assert_ne!(reports[0].trace_hash, reports[1].trace_hash, "each seed staggers the hosts differently");
+//! ```
+//!
+//! Scenarios: [`heartbeats`], [`crash_restart`], and [`broken`], which is
+//! broken on purpose to show replay and stays out of `--all`.
+
+#![cfg(target_os = "linux")]
+#![warn(missing_docs)]
+
+pub mod broken;
+pub mod clocks;
+pub mod crash_restart;
+pub mod heartbeats;
+pub mod params;
+pub mod registry;
+pub mod runner;
+
+pub use params::{Param, Params};
+pub use registry::Scenario;

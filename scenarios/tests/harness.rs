@@ -1,0 +1,84 @@
+//! Every scenario that `--all` runs passes on a handful of seeds, through
+//! `sim_core::Harness` so that `SIM_SEED=S` replays one seed and
+//! `SIM_SEEDS=N` widens the sweep. The deliberately broken one fails on
+//! some seeds and passes on others.
+
+use scenarios::{registry, Params};
+
+/// Small enough for a debug build on two cores, big enough to stagger
+/// hosts and cross many timer-wheel levels.
+const SMALL: Params = Params {
+    hosts: 20,
+    virtual_secs: 120,
+};
+
+fn run_included(name: &str, seeds: std::ops::Range<u64>) {
+    let scenario = registry::find(name).unwrap();
+    assert!(scenario.in_all, "`{name}` should be part of --all");
+    let reports = scenario
+        .harness(&SMALL)
+        .seeds(seeds)
+        .run(scenario.setup_with(&SMALL));
+    assert!(!reports.is_empty());
+    for r in &reports {
+        assert!(r.events > 0, "seed {} ran no event", r.seed);
+    }
+}
+
+#[test]
+fn heartbeats_passes() {
+    run_included("heartbeats", 0..4);
+}
+
+#[test]
+fn crash_restart_passes() {
+    run_included("crash-restart", 0..8);
+}
+
+#[test]
+fn every_scenario_in_all_is_tested_here() {
+    let included: Vec<&str> = registry::all()
+        .iter()
+        .filter(|s| s.in_all)
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(included, ["heartbeats", "crash-restart"]);
+}
+
+#[test]
+fn heartbeats_runs_for_exactly_its_virtual_duration() {
+    let scenario = registry::find("heartbeats").unwrap();
+    let reports = scenario
+        .harness(&SMALL)
+        .ignore_env()
+        .seeds([7])
+        .run(scenario.setup_with(&SMALL));
+    assert_eq!(
+        reports[0].virtual_time.as_duration().as_secs(),
+        SMALL.virtual_secs
+    );
+}
+
+#[test]
+fn broken_fails_on_some_seeds_and_passes_on_others() {
+    let scenario = registry::find("broken").unwrap();
+    assert!(!scenario.in_all);
+    let outcomes: Vec<bool> = (0..16)
+        .map(|seed| {
+            scenario
+                .harness(&SMALL)
+                .ignore_env()
+                .seeds([seed])
+                .try_run(scenario.setup_with(&SMALL))
+                .is_ok()
+        })
+        .collect();
+    assert!(
+        outcomes.contains(&true),
+        "no seed of 0..16 passed: {outcomes:?}"
+    );
+    assert!(
+        outcomes.contains(&false),
+        "no seed of 0..16 failed: {outcomes:?}"
+    );
+}

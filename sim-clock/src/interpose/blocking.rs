@@ -1,0 +1,89 @@
+//! Calls that would block or leave the simulation: refused and reported.
+//!
+//! A host that sleeps the OS thread would stall every other host (they share
+//! one thread), and a real socket would wait for a network that virtual time
+//! knows nothing about. Both are bugs in the code under test; the simulation
+//! reports them with advice instead of hanging.
+
+use crate::thread_state::{is_sim_thread, record_violation, Violation};
+
+fn in_host_step() -> bool {
+    is_sim_thread() && crate::wakers::stepping().is_some()
+}
+
+fn refuse_sleep(call: &'static str) {
+    record_violation(Violation {
+        call,
+        advice:
+            "std::thread::sleep (or another blocking sleep) inside a simulated host blocks every \
+                 host; use tokio::time::sleep, which advances virtual time",
+    });
+}
+
+/// Returns at once inside a host step (and reports it); sleeps elsewhere.
+///
+/// # Safety
+/// As libc's `nanosleep`.
+#[no_mangle]
+pub unsafe extern "C" fn nanosleep(
+    req: *const libc::timespec,
+    rem: *mut libc::timespec,
+) -> libc::c_int {
+    if in_host_step() {
+        refuse_sleep("nanosleep");
+        return 0;
+    }
+    // SAFETY: forwarding the caller's arguments unchanged.
+    unsafe { libc::syscall(libc::SYS_nanosleep, req, rem) as libc::c_int }
+}
+
+/// Returns at once inside a host step (and reports it); sleeps elsewhere.
+///
+/// # Safety
+/// As libc's `clock_nanosleep`.
+#[no_mangle]
+pub unsafe extern "C" fn clock_nanosleep(
+    clock: libc::clockid_t,
+    flags: libc::c_int,
+    req: *const libc::timespec,
+    rem: *mut libc::timespec,
+) -> libc::c_int {
+    if in_host_step() {
+        refuse_sleep("clock_nanosleep");
+        return 0;
+    }
+    // SAFETY: forwarding the caller's arguments unchanged.
+    let r = unsafe { libc::syscall(libc::SYS_clock_nanosleep, clock, flags, req, rem) };
+    // clock_nanosleep returns the error number instead of setting errno.
+    if r < 0 {
+        std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EINVAL)
+    } else {
+        0
+    }
+}
+
+/// Fails with `EPERM` inside a host step (and reports it): real sockets
+/// (`tokio::net`, `std::net`) do not belong in a simulated host.
+///
+/// # Safety
+/// As libc's `socket`.
+#[no_mangle]
+pub unsafe extern "C" fn socket(
+    domain: libc::c_int,
+    ty: libc::c_int,
+    protocol: libc::c_int,
+) -> libc::c_int {
+    if in_host_step() {
+        record_violation(Violation {
+            call: "socket",
+            advice: "a simulated host opened a real socket (tokio::net or std::net); use the \
+                     simulated sockets of sim_net, which live on the simulated network",
+        });
+        super::set_errno(libc::EPERM);
+        return -1;
+    }
+    // SAFETY: plain system call with integer arguments.
+    unsafe { libc::syscall(libc::SYS_socket, domain, ty, protocol) as libc::c_int }
+}

@@ -1,0 +1,184 @@
+//! The per-thread simulation state that the interposers read.
+//!
+//! Everything here is thread-local: a thread becomes a simulation thread by
+//! holding a [`SimThreadGuard`], and only that thread sees virtual time. Every
+//! other thread of the process (the test harness, turmoil in a benchmark, a
+//! second simulation) keeps the real clock. The interposers may run while
+//! thread-locals are being torn down, so they use `try_with` and fall back to
+//! the real call rather than panic inside an `extern "C"` function.
+
+use std::cell::{Cell, RefCell};
+
+use crate::SimTime;
+
+/// Virtual monotonic clocks start at this many nanoseconds (one day), so that
+/// code subtracting a few hours from `Instant::now()` does not underflow, as on
+/// a machine that has been up for a while.
+pub const MONOTONIC_BASE_NANOS: u64 = 86_400 * 1_000_000_000;
+
+/// Default realtime epoch: 2025-01-01T00:00:00Z, in nanoseconds since 1970.
+pub const DEFAULT_EPOCH_UNIX_NANOS: u64 = 1_735_689_600 * 1_000_000_000;
+
+/// A source of bytes for `getrandom`/`getentropy` on a simulation thread.
+pub type EntropySource = Box<dyn FnMut(&mut [u8])>;
+
+thread_local! {
+    pub(crate) static ACTIVE: Cell<bool> = const { Cell::new(false) };
+    pub(crate) static NOW: Cell<u64> = const { Cell::new(0) };
+    pub(crate) static EPOCH_UNIX_NANOS: Cell<u64> = const { Cell::new(DEFAULT_EPOCH_UNIX_NANOS) };
+    pub(crate) static REALTIME_OFFSET: Cell<i64> = const { Cell::new(0) };
+    pub(crate) static REALTIME_DRIFT_PPM: Cell<i64> = const { Cell::new(0) };
+    pub(crate) static ENTROPY: RefCell<Option<EntropySource>> = const { RefCell::new(None) };
+    pub(crate) static VIOLATIONS: RefCell<Vec<Violation>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Something host code did that a simulation cannot honour: a blocking call
+/// or real I/O. The interposer refuses it (returns at once, or fails with
+/// `EPERM`) and records it here so the scheduler can end the run with a clear
+/// error instead of hanging.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// The libc function that was called, e.g. `"nanosleep"`.
+    pub call: &'static str,
+    /// What it means and what to use instead.
+    pub advice: &'static str,
+}
+
+/// Settings of a simulation thread.
+#[derive(Clone, Copy, Debug)]
+pub struct ThreadConfig {
+    /// Unix time, in nanoseconds, that `SystemTime::now()` reads at virtual
+    /// time zero (before per-host skew).
+    pub epoch_unix_nanos: u64,
+}
+
+impl Default for ThreadConfig {
+    fn default() -> Self {
+        ThreadConfig {
+            epoch_unix_nanos: DEFAULT_EPOCH_UNIX_NANOS,
+        }
+    }
+}
+
+/// While alive, the current thread is a simulation thread: clocks read
+/// virtual time, `epoll_wait` never blocks, randomness comes from the
+/// simulation's generator. Dropping it restores the real behaviour.
+///
+/// ```
+/// use sim_clock::{enter, set_now, SimTime, ThreadConfig};
+/// use std::time::Duration;
+///
+/// std::thread::spawn(|| {
+///     let _guard = enter(ThreadConfig::default()).unwrap();
+///     let before = std::time::Instant::now();
+///     set_now(SimTime::ZERO + Duration::from_secs(5));
+///     assert_eq!(before.elapsed(), Duration::from_secs(5));
+/// })
+/// .join()
+/// .unwrap();
+/// ```
+#[derive(Debug)]
+pub struct SimThreadGuard {
+    _not_send: std::marker::PhantomData<*const ()>,
+}
+
+/// The current thread is already a simulation thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AlreadyActive;
+
+impl std::fmt::Display for AlreadyActive {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("this thread already runs a simulation; run each simulation on its own thread")
+    }
+}
+
+impl std::error::Error for AlreadyActive {}
+
+/// Makes the current thread a simulation thread at virtual time zero.
+pub fn enter(config: ThreadConfig) -> Result<SimThreadGuard, AlreadyActive> {
+    crate::ensure_linked();
+    if ACTIVE.with(|a| a.get()) {
+        return Err(AlreadyActive);
+    }
+    reset_thread_state();
+    EPOCH_UNIX_NANOS.with(|e| e.set(config.epoch_unix_nanos));
+    ACTIVE.with(|a| a.set(true));
+    Ok(SimThreadGuard {
+        _not_send: std::marker::PhantomData,
+    })
+}
+
+impl Drop for SimThreadGuard {
+    fn drop(&mut self) {
+        let _ = ACTIVE.try_with(|a| a.set(false));
+        reset_thread_state();
+    }
+}
+
+fn reset_thread_state() {
+    let _ = NOW.try_with(|n| n.set(0));
+    let _ = REALTIME_OFFSET.try_with(|o| o.set(0));
+    let _ = REALTIME_DRIFT_PPM.try_with(|d| d.set(0));
+    let _ = ENTROPY.try_with(|e| e.borrow_mut().take());
+    let _ = VIOLATIONS.try_with(|v| v.borrow_mut().clear());
+    crate::wakers::reset();
+    crate::park::reset();
+}
+
+/// Whether the current thread is a simulation thread.
+pub fn is_sim_thread() -> bool {
+    ACTIVE.try_with(|a| a.get()).unwrap_or(false)
+}
+
+/// Sets the current virtual time of this thread.
+pub fn set_now(now: SimTime) {
+    NOW.with(|n| n.set(now.as_nanos()));
+}
+
+/// The current virtual time of this thread.
+pub fn now() -> SimTime {
+    SimTime::from_nanos(NOW.with(|n| n.get()))
+}
+
+/// Sets how the realtime clock (`SystemTime`) of the code about to run differs
+/// from the simulation's: a fixed offset in nanoseconds (positive = ahead) and
+/// a drift in parts per million of elapsed virtual time. The scheduler sets
+/// this to the stepped host's values before each step.
+pub fn set_realtime_adjustment(offset_nanos: i64, drift_ppm: i64) {
+    REALTIME_OFFSET.with(|o| o.set(offset_nanos));
+    REALTIME_DRIFT_PPM.with(|d| d.set(drift_ppm));
+}
+
+/// Installs the byte source for `getrandom`/`getentropy` on this thread.
+pub fn set_entropy_source(source: EntropySource) {
+    ENTROPY.with(|e| *e.borrow_mut() = Some(source));
+}
+
+/// Takes the violations recorded since the last call.
+pub fn take_violations() -> Vec<Violation> {
+    VIOLATIONS.with(|v| std::mem::take(&mut *v.borrow_mut()))
+}
+
+pub(crate) fn record_violation(v: Violation) {
+    let _ = VIOLATIONS.try_with(|list| {
+        if let Ok(mut list) = list.try_borrow_mut() {
+            list.push(v);
+        }
+    });
+}
+
+/// Virtual monotonic nanoseconds: the base plus virtual elapsed time.
+pub(crate) fn monotonic_nanos() -> u64 {
+    MONOTONIC_BASE_NANOS + NOW.with(|n| n.get())
+}
+
+/// Virtual realtime nanoseconds since the Unix epoch, adjusted for the
+/// current host's offset and drift. Never below zero.
+pub(crate) fn realtime_nanos() -> u64 {
+    let now = NOW.with(|n| n.get()) as i128;
+    let epoch = EPOCH_UNIX_NANOS.with(|e| e.get()) as i128;
+    let offset = REALTIME_OFFSET.with(|o| o.get()) as i128;
+    let drift = REALTIME_DRIFT_PPM.with(|d| d.get()) as i128;
+    let t = epoch + now + now * drift / 1_000_000 + offset;
+    t.clamp(0, u64::MAX as i128) as u64
+}

@@ -1,0 +1,203 @@
+//! A host: one tokio current-thread runtime running the host's code.
+//!
+//! Each host owns a runtime built with I/O and time enabled (not paused) and
+//! a `LocalSet`, so `tokio::spawn` and `spawn_local` inside host code land on
+//! that host, and host futures need not be `Send`. Stepping a host runs
+//! `block_on(local.run_until(ParkProbe))`: every ready task runs until the
+//! runtime parks, and the interposed `epoll_wait` reports when its next timer
+//! is due (see `sim_clock::park`). Crashing a host drops the runtime, and
+//! with it every task, as a real crash would.
+
+use std::cell::Cell;
+use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::time::Duration;
+
+use sim_clock::park::{self, ParkOutcome, ParkProbe};
+use sim_clock::{wakers, SimTime};
+use tokio::runtime::Runtime;
+use tokio::task::LocalSet;
+
+use crate::panics::{payload_message, CatchUnwind};
+use crate::queue::Schedule;
+
+/// The error type host and client futures may return.
+pub type BoxError = Box<dyn std::error::Error>;
+
+/// What host and client futures return: `Ok(())` or any error.
+pub type Result<T = (), E = BoxError> = std::result::Result<T, E>;
+
+/// A host's or client's main future.
+pub(crate) type HostFuture = Pin<Box<dyn Future<Output = Result>>>;
+
+/// Makes a host's main future; called again on every restart.
+pub(crate) type Factory = Rc<dyn Fn() -> HostFuture>;
+
+pub(crate) enum Role {
+    /// A host: restartable, runs until it returns or the run ends.
+    Server(Factory),
+    /// A client: runs once; the run succeeds when every client returns `Ok`.
+    Client(Option<HostFuture>),
+}
+
+/// How a main future ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum MainOutcome {
+    Ok,
+    Err(String),
+    Panicked(String),
+}
+
+pub(crate) enum Life {
+    NotStarted,
+    Running(Box<HostRuntime>),
+    /// Crashed or killed; `restart` brings it back.
+    Down,
+    /// Its main future returned `Ok` (a server) and its process exited.
+    Exited,
+    /// A client that returned `Ok`.
+    Finished,
+}
+
+pub(crate) struct HostSlot {
+    pub(crate) name: String,
+    pub(crate) role: Role,
+    pub(crate) life: Life,
+    pub(crate) paused: bool,
+    /// Woken (or a timer came due) while paused: step on resume.
+    pub(crate) wake_pending: bool,
+    pub(crate) schedule: Schedule,
+    pub(crate) clock_offset_nanos: i64,
+    pub(crate) clock_drift_ppm: i64,
+    pub(crate) incarnation: u32,
+}
+
+impl HostSlot {
+    pub(crate) fn new(name: String, role: Role) -> HostSlot {
+        HostSlot {
+            name,
+            role,
+            life: Life::NotStarted,
+            paused: false,
+            wake_pending: false,
+            schedule: Schedule::default(),
+            clock_offset_nanos: 0,
+            clock_drift_ppm: 0,
+            incarnation: 0,
+        }
+    }
+
+    pub(crate) fn is_client(&self) -> bool {
+        matches!(self.role, Role::Client(_))
+    }
+
+    pub(crate) fn runtime(&self) -> Option<&HostRuntime> {
+        match &self.life {
+            Life::Running(rt) => Some(rt),
+            _ => None,
+        }
+    }
+}
+
+/// Seeds the generator behind `tokio::select!` (and tokio's other random
+/// choices) from the host's stream. Without `--cfg tokio_unstable` tokio has
+/// no such setting and seeds it from a process-wide counter, so select!
+/// choices can differ between two runs of one seed in the same process.
+#[cfg(tokio_unstable)]
+fn seed_select(builder: &mut tokio::runtime::Builder, seed: &[u8; 32]) {
+    builder.rng_seed(tokio::runtime::RngSeed::from_bytes(seed));
+}
+
+#[cfg(not(tokio_unstable))]
+fn seed_select(_builder: &mut tokio::runtime::Builder, _seed: &[u8; 32]) {}
+
+/// Whether `tokio::select!` choices replay exactly (see [`seed_select`]).
+pub const SELECT_IS_SEEDED: bool = cfg!(tokio_unstable);
+
+/// A running incarnation of a host.
+pub(crate) struct HostRuntime {
+    // Field order is drop order: tasks (in the LocalSet) go before the runtime.
+    local: LocalSet,
+    rt: Runtime,
+    started_at: SimTime,
+    waker_fds: Vec<i32>,
+    main: Rc<Cell<Option<MainOutcome>>>,
+}
+
+impl HostRuntime {
+    /// Builds the runtime of host `index` at virtual time `now` and spawns
+    /// the main future made by `make_main` (called inside the runtime's
+    /// context, so a factory may call `tokio::spawn`).
+    pub(crate) fn start(
+        index: u32,
+        now: SimTime,
+        rng_seed: [u8; 32],
+        make_main: impl FnOnce() -> HostFuture,
+    ) -> std::io::Result<HostRuntime> {
+        let mut builder = tokio::runtime::Builder::new_current_thread();
+        builder.enable_io().enable_time();
+        seed_select(&mut builder, &rng_seed);
+        wakers::begin_build(index);
+        let built = builder.build();
+        let waker_fds = wakers::end_build();
+        let rt = built?;
+        let local = LocalSet::new();
+        let main = Rc::new(Cell::new(None));
+        let done = main.clone();
+        let future = {
+            let _enter = rt.enter();
+            make_main()
+        };
+        local.spawn_local(async move {
+            let outcome = match CatchUnwind::new(future).await {
+                Ok(Ok(())) => MainOutcome::Ok,
+                Ok(Err(e)) => MainOutcome::Err(e.to_string()),
+                Err(panic) => MainOutcome::Panicked(panic),
+            };
+            done.set(Some(outcome));
+        });
+        Ok(HostRuntime {
+            local,
+            rt,
+            started_at: now,
+            waker_fds,
+            main,
+        })
+    }
+
+    /// Runs every ready task until the runtime parks. `Err` carries the
+    /// message of a panic that escaped the runtime itself.
+    pub(crate) fn step(&self) -> std::result::Result<ParkOutcome, String> {
+        park::begin_step();
+        panic::catch_unwind(AssertUnwindSafe(|| {
+            self.rt.block_on(self.local.run_until(ParkProbe))
+        }))
+        .map_err(|p| payload_message(&*p))
+    }
+
+    /// The main future's outcome, once it has ended.
+    pub(crate) fn take_main_outcome(&self) -> Option<MainOutcome> {
+        self.main.take()
+    }
+
+    /// The virtual instant of a timer `ms` wheel ticks after `now`.
+    ///
+    /// tokio's timer wheel counts whole milliseconds from the instant the
+    /// runtime was built, and parks for `next_tick - current_tick` ms where
+    /// `current_tick` rounds `now` down. The due instant is therefore on that
+    /// millisecond grid, not `now + ms`.
+    pub(crate) fn timer_deadline(&self, now: SimTime, ms: u64) -> SimTime {
+        let rel = now.saturating_since(self.started_at);
+        let tick = rel.as_millis() as u64;
+        self.started_at + Duration::from_millis(tick.saturating_add(ms))
+    }
+
+    /// Drops every task, then the runtime. The waker descriptors are
+    /// forgotten first, so a file that later reuses a number is untouched.
+    pub(crate) fn shutdown(self) -> std::result::Result<(), String> {
+        wakers::forget(&self.waker_fds);
+        panic::catch_unwind(AssertUnwindSafe(move || drop(self))).map_err(|p| payload_message(&*p))
+    }
+}
