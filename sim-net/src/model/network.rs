@@ -1,0 +1,691 @@
+//! The network: nodes, the switch that routes packets by destination IP, links,
+//! sockets, the in-flight queue and the timer index. Time only moves when the
+//! caller passes a later `now`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use super::config::NetConfig;
+use super::ids::{NodeId, SocketId, Time};
+use super::link::{Link, LinkConfig};
+use super::node::{Node, Proto};
+use super::notify::{Notification, Notifier, Readiness};
+use super::packet::{Body, Packet, PacketQueue, Route};
+use super::partition::Partitions;
+use super::socket::{SocketEntry, SocketKind};
+use super::stats::{DropCounts, DropReason};
+use super::tcp::conn::ConnEvent;
+
+/// The whole simulated network. See the [module docs](super) for how it is driven.
+#[derive(Debug)]
+pub struct Network {
+    pub(crate) seed: u64,
+    pub(crate) cfg: NetConfig,
+    pub(crate) now: Time,
+    pub(crate) nodes: Vec<Node>,
+    pub(crate) by_name: BTreeMap<String, NodeId>,
+    pub(crate) ip_owner: BTreeMap<IpAddr, NodeId>,
+    pub(crate) links: BTreeMap<(NodeId, NodeId), Link>,
+    pub(crate) link_cfg: BTreeMap<(NodeId, NodeId), LinkConfig>,
+    pub(crate) partitions: Partitions,
+    pub(crate) in_flight: PacketQueue,
+    pub(crate) sockets: BTreeMap<SocketId, SocketEntry>,
+    pub(crate) next_socket: u64,
+    pub(crate) bindings: BTreeMap<(NodeId, Proto, u16), Vec<SocketId>>,
+    pub(crate) tcp_conns: BTreeMap<(NodeId, SocketAddr, SocketAddr), SocketId>,
+    pub(crate) timers: BTreeSet<(Time, SocketId)>,
+    pub(crate) notifier: Notifier,
+    pub(crate) drops: DropCounts,
+}
+
+impl Network {
+    /// An empty network with default settings; `seed` feeds every random stream.
+    pub fn new(seed: u64) -> Self {
+        Self::with_config(seed, NetConfig::default())
+    }
+
+    /// An empty network with the given settings.
+    pub fn with_config(seed: u64, cfg: NetConfig) -> Self {
+        Network {
+            seed,
+            cfg,
+            now: 0,
+            nodes: Vec::new(),
+            by_name: BTreeMap::new(),
+            ip_owner: BTreeMap::new(),
+            links: BTreeMap::new(),
+            link_cfg: BTreeMap::new(),
+            partitions: Partitions::default(),
+            in_flight: PacketQueue::default(),
+            sockets: BTreeMap::new(),
+            next_socket: 1,
+            bindings: BTreeMap::new(),
+            tcp_conns: BTreeMap::new(),
+            timers: BTreeSet::new(),
+            notifier: Notifier::default(),
+            drops: DropCounts::default(),
+        }
+    }
+
+    /// The settings in force.
+    pub fn config(&self) -> &NetConfig {
+        &self.cfg
+    }
+
+    /// The latest time the network has seen.
+    pub fn now(&self) -> Time {
+        self.now
+    }
+
+    // ----- nodes ------------------------------------------------------------------
+
+    /// Adds a node called `name` owning `addrs` (at least one IPv4 address; IPv6
+    /// optional). Names and addresses must be unique; unspecified, loopback,
+    /// multicast and broadcast addresses cannot be owned.
+    pub fn add_node(&mut self, name: &str, addrs: &[IpAddr]) -> io::Result<NodeId> {
+        if self.by_name.contains_key(name) {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!("a node named '{name}' already exists"),
+            ));
+        }
+        if !addrs.iter().any(IpAddr::is_ipv4) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("node '{name}' needs at least one IPv4 address"),
+            ));
+        }
+        let mut seen = BTreeSet::new();
+        for &ip in addrs {
+            let bad = ip.is_unspecified()
+                || ip.is_loopback()
+                || ip.is_multicast()
+                || ip == IpAddr::V4(Ipv4Addr::BROADCAST);
+            if bad {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("node '{name}' cannot own the special address {ip}"),
+                ));
+            }
+            if let Some(&owner) = self.ip_owner.get(&ip) {
+                return Err(io::Error::new(
+                    io::ErrorKind::AddrInUse,
+                    format!(
+                        "address {ip} of node '{name}' already belongs to node '{}'",
+                        self.nodes[owner.0 as usize].name
+                    ),
+                ));
+            }
+            if !seen.insert(ip) {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("node '{name}' lists {ip} twice"),
+                ));
+            }
+        }
+        let id = NodeId(self.nodes.len() as u32);
+        self.nodes.push(Node::new(
+            self.seed,
+            name,
+            addrs.to_vec(),
+            self.cfg.ephemeral_first,
+        ));
+        self.by_name.insert(name.to_string(), id);
+        for &ip in addrs {
+            self.ip_owner.insert(ip, id);
+        }
+        Ok(id)
+    }
+
+    /// The node called `name`.
+    pub fn node_by_name(&self, name: &str) -> Option<NodeId> {
+        self.by_name.get(name).copied()
+    }
+
+    /// The name of `node`.
+    pub fn node_name(&self, node: NodeId) -> Option<&str> {
+        self.nodes.get(node.0 as usize).map(|n| n.name.as_str())
+    }
+
+    /// The addresses of `node`.
+    pub fn node_addrs(&self, node: NodeId) -> &[IpAddr] {
+        self.nodes
+            .get(node.0 as usize)
+            .map(|n| n.addrs.as_slice())
+            .unwrap_or(&[])
+    }
+
+    /// The node owning `ip`.
+    pub fn node_of_addr(&self, ip: IpAddr) -> Option<NodeId> {
+        self.ip_owner.get(&ip).copied()
+    }
+
+    /// Whether `node` is up (not crashed).
+    pub fn is_up(&self, node: NodeId) -> bool {
+        self.nodes.get(node.0 as usize).is_some_and(|n| n.up)
+    }
+
+    /// Every node, in creation order.
+    pub fn nodes(&self) -> Vec<NodeId> {
+        (0..self.nodes.len() as u32).map(NodeId).collect()
+    }
+
+    pub(crate) fn node(&self, node: NodeId) -> io::Result<&Node> {
+        self.nodes
+            .get(node.0 as usize)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("no such node {node}")))
+    }
+
+    pub(crate) fn live_node(&self, node: NodeId) -> io::Result<&Node> {
+        let n = self.node(node)?;
+        if !n.up {
+            return Err(io::Error::new(
+                io::ErrorKind::NotConnected,
+                format!("node '{}' is down", n.name),
+            ));
+        }
+        Ok(n)
+    }
+
+    // ----- time -------------------------------------------------------------------
+
+    /// The earliest instant at which something happens inside the network (a packet
+    /// arrives or a TCP timer fires), if anything is pending.
+    pub fn next_deadline(&self) -> Option<Time> {
+        let p = self.in_flight.next_time();
+        let t = self.timers.first().map(|&(t, _)| t);
+        match (p, t) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Processes everything due at or before `now`, in time order (packets before
+    /// timers at the same instant, so an ACK arriving exactly at an RTO prevents the
+    /// retransmission). Each event runs at its own time, not at `now`.
+    pub fn advance(&mut self, now: Time) {
+        self.run_until(now, true);
+        self.now = self.now.max(now);
+    }
+
+    /// Runs events strictly before `now` and moves the clock: called by every
+    /// operation, so the model stays causal even if the caller skipped `advance`;
+    /// events exactly at `now` are left for the scheduler to order.
+    pub(crate) fn touch(&mut self, now: Time) {
+        self.run_until(now, false);
+        self.now = self.now.max(now);
+    }
+
+    fn run_until(&mut self, now: Time, inclusive: bool) {
+        let due = |t: Time| if inclusive { t <= now } else { t < now };
+        loop {
+            let p = self.in_flight.next_time().filter(|&t| due(t));
+            let t = self.timers.first().copied().filter(|&(t, _)| due(t));
+            match (p, t) {
+                (Some(pt), Some((tt, _))) if pt <= tt => self.deliver_next(pt),
+                (Some(pt), None) => self.deliver_next(pt),
+                (_, Some((tt, id))) => self.fire_timer(tt, id),
+                (None, None) => break,
+            }
+        }
+    }
+
+    fn deliver_next(&mut self, t: Time) {
+        if let Some((at, packet)) = self.in_flight.pop_due(t) {
+            self.deliver(at, packet);
+        }
+    }
+
+    fn fire_timer(&mut self, t: Time, id: SocketId) {
+        self.timers.remove(&(t, id));
+        let Some(entry) = self.sockets.get_mut(&id) else {
+            return;
+        };
+        entry.timer = None;
+        if let SocketKind::Stream(conn) = &mut entry.kind {
+            conn.on_timer(t);
+        }
+        self.flush_conn(t, id);
+    }
+
+    /// Drains the readiness changes since the last call, in the order they happened.
+    pub fn take_notifications(&mut self) -> Vec<Notification> {
+        self.notifier.take()
+    }
+
+    /// Whether readiness changes are waiting to be taken.
+    pub fn has_notifications(&self) -> bool {
+        !self.notifier.is_empty()
+    }
+
+    pub(crate) fn notify(&mut self, socket: SocketId, readiness: Readiness) {
+        if let Some(e) = self.sockets.get(&socket) {
+            self.notifier.push(e.node, socket, readiness);
+        }
+    }
+
+    // ----- sockets ----------------------------------------------------------------
+
+    pub(crate) fn insert_socket(&mut self, node: NodeId, kind: SocketKind) -> SocketId {
+        let id = SocketId(self.next_socket);
+        self.next_socket += 1;
+        self.sockets.insert(id, SocketEntry::new(node, kind));
+        if let Some(n) = self.nodes.get_mut(node.0 as usize) {
+            n.sockets.insert(id);
+        }
+        id
+    }
+
+    pub(crate) fn entry(&self, id: SocketId) -> io::Result<&SocketEntry> {
+        self.sockets.get(&id).ok_or_else(|| closed_socket(id))
+    }
+
+    pub(crate) fn entry_mut(&mut self, id: SocketId) -> io::Result<&mut SocketEntry> {
+        self.sockets.get_mut(&id).ok_or_else(|| closed_socket(id))
+    }
+
+    /// Removes a socket from every table. Does not send anything.
+    pub(crate) fn remove_socket(&mut self, id: SocketId) {
+        let Some(entry) = self.sockets.remove(&id) else {
+            return;
+        };
+        if let Some(t) = entry.timer {
+            self.timers.remove(&(t, id));
+        }
+        if let Some(n) = self.nodes.get_mut(entry.node.0 as usize) {
+            n.sockets.remove(&id);
+        }
+        match entry.kind {
+            SocketKind::Udp(u) => self.unbind(entry.node, Proto::Udp, u.local.port(), id),
+            SocketKind::Listener(l) => self.unbind(entry.node, Proto::Tcp, l.local.port(), id),
+            SocketKind::Stream(c) => {
+                if let Some(parent) = c.parent {
+                    if let Some(SocketKind::Listener(l)) =
+                        self.sockets.get_mut(&parent).map(|e| &mut e.kind)
+                    {
+                        l.forget(id);
+                    }
+                }
+                let key = (entry.node, c.local, c.remote);
+                if self.tcp_conns.get(&key) == Some(&id) {
+                    self.tcp_conns.remove(&key);
+                }
+                self.unbind(entry.node, Proto::Tcp, c.local.port(), id);
+            }
+        }
+    }
+
+    /// Re-indexes the timer of a socket after its deadlines changed.
+    pub(crate) fn sync_timer(&mut self, id: SocketId) {
+        let Some(entry) = self.sockets.get_mut(&id) else {
+            return;
+        };
+        let next = match &entry.kind {
+            SocketKind::Stream(c) => c.next_timer(),
+            _ => None,
+        };
+        if entry.timer != next {
+            if let Some(old) = entry.timer {
+                self.timers.remove(&(old, id));
+            }
+            if let Some(new) = next {
+                self.timers.insert((new, id));
+            }
+            entry.timer = next;
+        }
+    }
+
+    /// Sends the segments a connection produced, turns its events into
+    /// notifications, and re-indexes its timer.
+    pub(crate) fn flush_conn(&mut self, now: Time, id: SocketId) {
+        let Some(entry) = self.sockets.get_mut(&id) else {
+            return;
+        };
+        let node = entry.node;
+        let SocketKind::Stream(conn) = &mut entry.kind else {
+            return;
+        };
+        let segments = std::mem::take(&mut conn.out);
+        let events = std::mem::take(&mut conn.events);
+        let (local, remote, route, peer_node, parent) = (
+            conn.local,
+            conn.remote,
+            conn.route,
+            conn.peer_node,
+            conn.parent,
+        );
+        entry.stats.packets_sent += segments.len() as u64;
+        for seg in segments {
+            self.send_packet(
+                now,
+                Packet {
+                    from_node: node,
+                    to_node: peer_node,
+                    src: local,
+                    dst: remote,
+                    body: Body::Tcp(seg),
+                    route,
+                },
+            );
+        }
+        let mut remove = false;
+        for ev in events {
+            match ev {
+                ConnEvent::Readable => self.notifier.push(node, id, Readiness::Readable),
+                ConnEvent::Writable => self.notifier.push(node, id, Readiness::Writable),
+                ConnEvent::Closed => self.notifier.push(node, id, Readiness::Closed),
+                ConnEvent::Established => {
+                    if let Some(p) = parent {
+                        if let Some(SocketKind::Listener(l)) =
+                            self.sockets.get_mut(&p).map(|e| &mut e.kind)
+                        {
+                            l.established(id);
+                            self.notifier.push(node, p, Readiness::Acceptable);
+                        }
+                    }
+                }
+                ConnEvent::Remove => remove = true,
+            }
+        }
+        if remove {
+            self.remove_socket(id);
+        } else {
+            self.sync_timer(id);
+        }
+    }
+
+    // ----- ports ------------------------------------------------------------------
+
+    /// Registers `id` on `local`, or `AddrInUse` if that port is taken for an
+    /// overlapping address.
+    pub(crate) fn bind_port(
+        &mut self,
+        node: NodeId,
+        proto: Proto,
+        local: SocketAddr,
+        id: SocketId,
+    ) -> io::Result<()> {
+        let key = (node, proto, local.port());
+        if let Some(existing) = self.bindings.get(&key) {
+            for other in existing {
+                let Some(addr) = self.sockets.get(other).and_then(|e| local_addr_of(&e.kind))
+                else {
+                    continue;
+                };
+                let overlap = addr.is_ipv4() == local.is_ipv4()
+                    && (addr.ip() == local.ip()
+                        || addr.ip().is_unspecified()
+                        || local.ip().is_unspecified());
+                if overlap {
+                    return Err(io::Error::new(
+                        io::ErrorKind::AddrInUse,
+                        format!(
+                            "{} address {local} already in use on node '{}'",
+                            if proto == Proto::Tcp { "TCP" } else { "UDP" },
+                            self.nodes[node.0 as usize].name
+                        ),
+                    ));
+                }
+            }
+        }
+        self.bindings.entry(key).or_default().push(id);
+        Ok(())
+    }
+
+    fn unbind(&mut self, node: NodeId, proto: Proto, port: u16, id: SocketId) {
+        let key = (node, proto, port);
+        if let Some(v) = self.bindings.get_mut(&key) {
+            v.retain(|&s| s != id);
+            if v.is_empty() {
+                self.bindings.remove(&key);
+            }
+        }
+    }
+
+    /// A free ephemeral port of `node` for `proto`, allocated round robin from the
+    /// configured range so the sequence is deterministic.
+    pub(crate) fn ephemeral_port(&mut self, node: NodeId, proto: Proto) -> io::Result<u16> {
+        let (first, last) = (self.cfg.ephemeral_first, self.cfg.ephemeral_last);
+        let span = u32::from(last.saturating_sub(first)) + 1;
+        let n = &self.nodes[node.0 as usize];
+        let mut port = match proto {
+            Proto::Udp => n.next_udp_port,
+            Proto::Tcp => n.next_tcp_port,
+        };
+        for _ in 0..span {
+            if port < first || port > last {
+                port = first;
+            }
+            let candidate = port;
+            port = if port == last { first } else { port + 1 };
+            if !self.bindings.contains_key(&(node, proto, candidate)) {
+                let n = &mut self.nodes[node.0 as usize];
+                match proto {
+                    Proto::Udp => n.next_udp_port = port,
+                    Proto::Tcp => n.next_tcp_port = port,
+                }
+                return Ok(candidate);
+            }
+        }
+        Err(io::Error::new(
+            io::ErrorKind::AddrInUse,
+            format!(
+                "no free ephemeral port on node '{}'",
+                self.nodes[node.0 as usize].name
+            ),
+        ))
+    }
+
+    /// Checks that `node` may bind `addr` (it owns the IP, or it is unspecified or
+    /// loopback): `AddrNotAvailable` otherwise.
+    pub(crate) fn check_bind_addr(&self, node: NodeId, addr: SocketAddr) -> io::Result<()> {
+        let n = self.node(node)?;
+        if !n.may_bind(addr.ip()) {
+            return Err(io::Error::new(
+                io::ErrorKind::AddrNotAvailable,
+                format!(
+                    "cannot bind {addr} on node '{}': it has no such address (it has {})",
+                    n.name,
+                    n.addr_list()
+                ),
+            ));
+        }
+        if addr.ip() == IpAddr::V6(Ipv6Addr::UNSPECIFIED) && n.addr_like(addr.ip()).is_none() {
+            return Err(io::Error::new(
+                io::ErrorKind::AddrNotAvailable,
+                format!(
+                    "cannot bind {addr} on node '{}': it has no IPv6 address",
+                    n.name
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    // ----- routing ----------------------------------------------------------------
+
+    /// Where a packet from `from` to `ip` goes: the node and the route.
+    /// `HostUnreachable` if no node owns the address.
+    pub(crate) fn resolve(&self, from: NodeId, ip: IpAddr) -> io::Result<(NodeId, Route)> {
+        if ip.is_loopback() {
+            return Ok((from, Route::Loopback));
+        }
+        match self.ip_owner.get(&ip) {
+            Some(&to) if to == from => Ok((from, Route::Loopback)),
+            Some(&to) => Ok((to, Route::Link)),
+            None => Err(io::Error::new(
+                io::ErrorKind::HostUnreachable,
+                format!("no route to host {ip}: no node has this address"),
+            )),
+        }
+    }
+
+    /// The source IP for a packet from a socket bound to `bound` on `node` to `dst`.
+    pub(crate) fn source_ip(&self, node: NodeId, bound: IpAddr, dst: IpAddr) -> io::Result<IpAddr> {
+        if !bound.is_unspecified() {
+            return Ok(bound);
+        }
+        if dst.is_loopback() {
+            return Ok(dst);
+        }
+        let n = self.node(node)?;
+        n.addr_like(dst).ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::NetworkUnreachable,
+                format!(
+                    "node '{}' has no {} address to reach {dst}",
+                    n.name,
+                    if dst.is_ipv4() { "IPv4" } else { "IPv6" }
+                ),
+            )
+        })
+    }
+
+    /// The settings of the link `from -> to` (its own or the default).
+    pub fn link_config(&self, from: NodeId, to: NodeId) -> &LinkConfig {
+        self.link_cfg
+            .get(&(from, to))
+            .unwrap_or(&self.cfg.default_link)
+    }
+
+    pub(crate) fn link_mut(&mut self, from: NodeId, to: NodeId) -> &mut Link {
+        let seed = self.seed;
+        let nodes = &self.nodes;
+        self.links.entry((from, to)).or_insert_with(|| {
+            Link::new(
+                seed,
+                &nodes[from.0 as usize].name,
+                &nodes[to.0 as usize].name,
+            )
+        })
+    }
+
+    /// Puts a packet on its way at `now`.
+    pub(crate) fn send_packet(&mut self, now: Time, packet: Packet) {
+        match packet.route {
+            Route::Loopback => {
+                let at = now.saturating_add(self.cfg.loopback_latency);
+                self.in_flight.push(at, packet);
+            }
+            Route::Direct(_) => self.in_flight.push(now, packet),
+            Route::Link => {
+                let (from, to) = (packet.from_node, packet.to_node);
+                if self.partitions.is_blocked(from, to) {
+                    let link = self.link_mut(from, to);
+                    link.stats.packets_sent += 1;
+                    link.stats.bytes_sent += packet.wire_size() as u64;
+                    link.stats.dropped.add(DropReason::Partition);
+                    self.drops.add(DropReason::Partition);
+                    return;
+                }
+                if self.partitions.is_held(from, to) {
+                    self.link_mut(from, to).held.push_back(packet);
+                    return;
+                }
+                self.transmit(now, packet, None);
+            }
+        }
+    }
+
+    /// Runs a packet through its link; `floor` keeps a batch in order (release).
+    pub(crate) fn transmit(&mut self, now: Time, packet: Packet, floor: Option<&mut Time>) {
+        let (from, to) = (packet.from_node, packet.to_node);
+        let cfg = self.link_config(from, to).clone();
+        let mut out = Vec::with_capacity(1);
+        let result = self
+            .link_mut(from, to)
+            .transmit(&cfg, now, packet, &mut out);
+        if let Err(reason) = result {
+            self.drops.add(reason);
+        }
+        let mut floor = floor;
+        for (mut at, p) in out {
+            if let Some(f) = floor.as_deref_mut() {
+                at = at.max(*f);
+                *f = at;
+            }
+            self.in_flight.push(at, p);
+        }
+    }
+
+    fn deliver(&mut self, now: Time, packet: Packet) {
+        let (from, to) = (packet.from_node, packet.to_node);
+        match packet.route {
+            Route::Link => {
+                if self.partitions.is_blocked(from, to) {
+                    self.link_mut(from, to)
+                        .stats
+                        .dropped
+                        .add(DropReason::Partition);
+                    self.drops.add(DropReason::Partition);
+                    return;
+                }
+                if self.partitions.is_held(from, to) {
+                    self.link_mut(from, to).held.push_back(packet);
+                    return;
+                }
+                let size = packet.wire_size() as u64;
+                let up = self.is_up(to);
+                let link = self.link_mut(from, to);
+                if !up {
+                    link.stats.dropped.add(DropReason::NodeDown);
+                    self.drops.add(DropReason::NodeDown);
+                    return;
+                }
+                link.stats.packets_delivered += 1;
+                link.stats.bytes_delivered += size;
+            }
+            Route::Loopback => {
+                if !self.is_up(to) {
+                    self.drops.add(DropReason::NodeDown);
+                    return;
+                }
+            }
+            Route::Direct(sock) => {
+                if let Body::Tcp(seg) = packet.body {
+                    self.conn_segment(now, sock, seg);
+                }
+                return;
+            }
+        }
+        match packet.body {
+            Body::Udp(_) => self.udp_deliver(now, packet),
+            Body::Tcp(_) => self.tcp_deliver(now, packet),
+        }
+    }
+
+    /// Hands a segment to a connection and flushes what it produced.
+    pub(crate) fn conn_segment(&mut self, now: Time, id: SocketId, seg: super::packet::Segment) {
+        let Some(entry) = self.sockets.get_mut(&id) else {
+            return;
+        };
+        if let SocketKind::Stream(conn) = &mut entry.kind {
+            entry.stats.packets_received += 1;
+            conn.on_segment(now, seg);
+        }
+        self.flush_conn(now, id);
+    }
+
+    /// Packets currently in flight (not held).
+    pub fn packets_in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+}
+
+/// The local address of any socket kind.
+pub(crate) fn local_addr_of(kind: &SocketKind) -> Option<SocketAddr> {
+    Some(match kind {
+        SocketKind::Udp(u) => u.local,
+        SocketKind::Listener(l) => l.local,
+        SocketKind::Stream(c) => c.local,
+    })
+}
+
+/// The error for an operation on a socket that no longer exists.
+pub(crate) fn closed_socket(id: SocketId) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::NotConnected,
+        format!("{id} is closed (or its node crashed)"),
+    )
+}

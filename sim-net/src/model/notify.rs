@@ -1,0 +1,64 @@
+//! Readiness notifications: the model's way of telling the async socket layer which
+//! waiting tasks to wake.
+//!
+//! The model never holds a `Waker`. Each operation and each `advance` records which
+//! socket became readable, writable, acceptable or closed; the socket layer drains
+//! them with [`Network::take_notifications`](super::Network::take_notifications) and
+//! wakes exactly the tasks that registered interest on that socket.
+
+use std::collections::BTreeSet;
+
+use super::ids::{NodeId, SocketId};
+
+/// What changed on a socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Readiness {
+    /// Data, EOF or a datagram can be read.
+    Readable,
+    /// Send buffer space freed, or a connect completed.
+    Writable,
+    /// A listener has a connection to accept.
+    Acceptable,
+    /// The socket failed or was closed: wake every waiter, each will see the error.
+    Closed,
+}
+
+/// One readiness change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Notification {
+    /// The node owning the socket (whose host the woken tasks belong to).
+    pub node: NodeId,
+    /// The socket that changed.
+    pub socket: SocketId,
+    /// What changed.
+    pub readiness: Readiness,
+}
+
+/// Pending notifications in the order they happened, without repeats.
+#[derive(Debug, Default)]
+pub(crate) struct Notifier {
+    pending: Vec<Notification>,
+    seen: BTreeSet<Notification>,
+}
+
+impl Notifier {
+    pub(crate) fn push(&mut self, node: NodeId, socket: SocketId, readiness: Readiness) {
+        let n = Notification {
+            node,
+            socket,
+            readiness,
+        };
+        if self.seen.insert(n) {
+            self.pending.push(n);
+        }
+    }
+
+    pub(crate) fn take(&mut self) -> Vec<Notification> {
+        self.seen.clear();
+        std::mem::take(&mut self.pending)
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.pending.is_empty()
+    }
+}

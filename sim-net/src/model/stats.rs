@@ -1,0 +1,221 @@
+//! Introspection: counters per link and per socket, drop reasons, and the list of
+//! TCP connections with their state and buffered bytes.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::net::SocketAddr;
+
+use super::ids::{NodeId, SocketId};
+
+/// Why a packet (or datagram) did not reach its destination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DropReason {
+    /// Lost by the link's loss model.
+    Loss,
+    /// Blocked by a partition (at send time or while in flight).
+    Partition,
+    /// The link's transmit queue was over its byte limit (tail drop).
+    QueueFull,
+    /// The receiving socket's buffer had no room (UDP).
+    BufferOverflow,
+    /// The destination node was crashed.
+    NodeDown,
+    /// No socket on the destination node matched (a TCP segment is answered with RST).
+    NoSocket,
+    /// A datagram larger than the MTU was refused at send.
+    Mtu,
+    /// A SYN found its listener's backlog full and was dropped (the client retries).
+    BacklogFull,
+    /// No node owns the destination address.
+    NoRoute,
+}
+
+impl DropReason {
+    /// Every reason, in a fixed order (for reports).
+    pub const ALL: [DropReason; 9] = [
+        DropReason::Loss,
+        DropReason::Partition,
+        DropReason::QueueFull,
+        DropReason::BufferOverflow,
+        DropReason::NodeDown,
+        DropReason::NoSocket,
+        DropReason::Mtu,
+        DropReason::BacklogFull,
+        DropReason::NoRoute,
+    ];
+}
+
+/// Drop counters by reason.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DropCounts {
+    counts: BTreeMap<DropReason, u64>,
+}
+
+impl DropCounts {
+    /// How many packets were dropped for `reason`.
+    pub fn get(&self, reason: DropReason) -> u64 {
+        self.counts.get(&reason).copied().unwrap_or(0)
+    }
+
+    /// Drops of every reason together.
+    pub fn total(&self) -> u64 {
+        self.counts.values().sum()
+    }
+
+    pub(crate) fn add(&mut self, reason: DropReason) {
+        *self.counts.entry(reason).or_insert(0) += 1;
+    }
+}
+
+/// Counters of one link direction. Byte counts include IP and transport headers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LinkStats {
+    /// Packets handed to the link (duplicates not included).
+    pub packets_sent: u64,
+    /// Bytes handed to the link.
+    pub bytes_sent: u64,
+    /// Packets that reached the destination node.
+    pub packets_delivered: u64,
+    /// Bytes that reached the destination node.
+    pub bytes_delivered: u64,
+    /// Extra copies made by the duplication probability (UDP only).
+    pub duplicated: u64,
+    /// Datagrams with a flipped bit (UDP only).
+    pub corrupted: u64,
+    /// Packets that never arrived, by reason.
+    pub dropped: DropCounts,
+}
+
+/// Counters of one socket. Byte counts are payload bytes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SocketStats {
+    /// Payload bytes sent (TCP: first transmissions only).
+    pub bytes_sent: u64,
+    /// Packets sent, retransmissions and pure ACKs included.
+    pub packets_sent: u64,
+    /// Payload bytes received into the socket.
+    pub bytes_received: u64,
+    /// Packets received by the socket.
+    pub packets_received: u64,
+    /// TCP segments sent again after a timeout.
+    pub retransmits: u64,
+    /// Datagrams this socket refused or lost (buffer overflow, MTU).
+    pub dropped: DropCounts,
+}
+
+/// Coarse TCP state, as `ss` would show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TcpState {
+    /// SYN sent, waiting for SYN-ACK.
+    SynSent,
+    /// SYN received by a listener, SYN-ACK sent.
+    SynReceived,
+    /// Open in both directions.
+    Established,
+    /// We sent FIN (shutdown(Write) or close), the peer has not.
+    FinWait,
+    /// The peer sent FIN, we have not.
+    CloseWait,
+    /// Both sent FIN, ours not yet acknowledged.
+    Closing,
+    /// Closed cleanly by the application, lingering to answer late segments.
+    TimeWait,
+    /// Finished: cleanly, or with an error (see [`ConnectionInfo::error`]).
+    Closed,
+}
+
+/// One TCP connection, for `ss`-like listings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionInfo {
+    /// The socket handle of this end.
+    pub socket: SocketId,
+    /// The node this end lives on.
+    pub node: NodeId,
+    /// Local address.
+    pub local: SocketAddr,
+    /// Remote address.
+    pub remote: SocketAddr,
+    /// Coarse state.
+    pub state: TcpState,
+    /// Bytes written by the application and not yet acknowledged by the peer.
+    pub send_buffered: usize,
+    /// Bytes received and not yet read by the application.
+    pub recv_buffered: usize,
+    /// Bytes sent and not yet acknowledged.
+    pub in_flight: u64,
+    /// The error that ended the connection, if any.
+    pub error: Option<io::ErrorKind>,
+}
+
+use super::ids::Time;
+use super::network::Network;
+use super::socket::SocketKind;
+
+impl Network {
+    /// Counters of the link `from -> to` (all zero if it never carried a packet).
+    pub fn link_stats(&self, from: NodeId, to: NodeId) -> LinkStats {
+        self.links
+            .get(&(from, to))
+            .map(|l| l.stats.clone())
+            .unwrap_or_default()
+    }
+
+    /// Counters of a socket (`None` once it is gone).
+    pub fn socket_stats(&self, id: SocketId) -> Option<SocketStats> {
+        let e = self.sockets.get(&id)?;
+        let mut s = e.stats.clone();
+        if let SocketKind::Stream(c) = &e.kind {
+            s.bytes_sent = c.bytes_sent;
+            s.bytes_received = c.bytes_received;
+            s.retransmits = c.retransmits;
+        }
+        Some(s)
+    }
+
+    /// Drops over the whole network, by reason.
+    pub fn drop_counts(&self) -> &DropCounts {
+        &self.drops
+    }
+
+    /// Every TCP connection (not listeners), ordered by socket id.
+    pub fn connections(&self) -> Vec<ConnectionInfo> {
+        self.sockets
+            .iter()
+            .filter_map(|(&id, e)| match &e.kind {
+                SocketKind::Stream(c) => Some(ConnectionInfo {
+                    socket: id,
+                    node: e.node,
+                    local: c.local,
+                    remote: c.remote,
+                    state: c.state(),
+                    send_buffered: c.send_buffered(),
+                    recv_buffered: c.recv_buffered(),
+                    in_flight: c.in_flight(),
+                    error: c.error_kind(),
+                }),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The connection `id`, if it is a TCP stream.
+    pub fn connection(&self, id: SocketId) -> Option<ConnectionInfo> {
+        self.connections().into_iter().find(|c| c.socket == id)
+    }
+
+    /// Bytes queued in a UDP socket's receive buffer.
+    pub fn udp_queued_bytes(&self, id: SocketId) -> Option<usize> {
+        match &self.sockets.get(&id)?.kind {
+            SocketKind::Udp(u) => Some(u.queued_bytes()),
+            _ => None,
+        }
+    }
+
+    /// Smoothed RTT of a connection, once measured.
+    pub fn tcp_srtt(&self, id: SocketId) -> Option<Time> {
+        match &self.sockets.get(&id)?.kind {
+            SocketKind::Stream(c) => c.srtt(),
+            _ => None,
+        }
+    }
+}

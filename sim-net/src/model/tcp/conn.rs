@@ -1,0 +1,985 @@
+//! The TCP connection state machine of one endpoint.
+//!
+//! Simplified but honest: three-way handshake, 64-bit sequence numbers, cumulative
+//! ACKs sent for every data segment (no delayed ACK, no SACK), out-of-order segments
+//! discarded (the sender goes back to the first unacknowledged byte on timeout),
+//! flow control through the advertised window with zero-window probing, RTO per
+//! RFC 6298 with exponential backoff, FIN/RST teardown, user timeout and keepalive.
+//! No congestion control: a sender fills the peer's window.
+//!
+//! The machine never sends anything itself: it appends segments to `out` and
+//! readiness changes to `events`, and the [`Network`](crate::model::Network) drains
+//! both after every call. Time is always passed in.
+
+use std::io;
+use std::net::SocketAddr;
+
+use super::recv_buf::RecvBuffer;
+use super::rtt::RttEstimator;
+use super::send_buf::SendBuffer;
+use crate::model::config::TcpConfig;
+use crate::model::ids::{NodeId, Time};
+use crate::model::packet::{Route, Segment};
+use crate::model::stats::TcpState;
+
+/// SYN-ACK retransmissions before a half-open connection is forgotten (Linux
+/// `tcp_synack_retries`).
+pub(super) const SYNACK_RETRIES: u32 = 5;
+
+/// What the network must do after a call into the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ConnEvent {
+    Readable,
+    Writable,
+    Closed,
+    /// Handshake completed on a connection accepted by a listener.
+    Established,
+    /// The connection is finished and nobody holds it: forget it.
+    Remove,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Phase {
+    SynSent,
+    SynRcvd,
+    Open,
+    Closed,
+}
+
+/// A terminal error, as reads and writes report it.
+#[derive(Debug, Clone)]
+pub(super) struct ConnError {
+    pub(super) read: io::ErrorKind,
+    pub(super) write: io::ErrorKind,
+    pub(super) message: String,
+}
+
+/// The RST that answers `seg` when no connection wants it (RFC 793), if any.
+pub(crate) fn rst_for(seg: &Segment) -> Option<Segment> {
+    if seg.rst {
+        return None;
+    }
+    Some(if seg.has_ack {
+        Segment {
+            seq: seg.ack,
+            ack: 0,
+            syn: false,
+            has_ack: false,
+            fin: false,
+            rst: true,
+            window: 0,
+            data: Vec::new(),
+        }
+    } else {
+        Segment {
+            seq: 0,
+            ack: seg.seq + seg.seq_len(),
+            syn: false,
+            has_ack: true,
+            fin: false,
+            rst: true,
+            window: 0,
+            data: Vec::new(),
+        }
+    })
+}
+
+/// One TCP endpoint.
+#[derive(Debug)]
+pub(crate) struct TcpConn {
+    pub local: SocketAddr,
+    pub remote: SocketAddr,
+    pub peer_node: NodeId,
+    pub route: Route,
+    /// The listener this connection belongs to until it is accepted.
+    pub parent: Option<crate::model::ids::SocketId>,
+    pub(super) cfg: TcpConfig,
+    pub(super) phase: Phase,
+    // Send side.
+    pub(super) iss: u64,
+    pub(super) snd_una: u64,
+    pub(super) snd_nxt: u64,
+    pub(super) snd_max: u64,
+    pub(super) snd_wnd: u64,
+    pub(super) send: SendBuffer,
+    pub(super) fin_queued: bool,
+    pub(super) fin_acked: bool,
+    // Receive side.
+    pub(super) rcv_nxt: u64,
+    pub(super) recv: RecvBuffer,
+    pub(super) fin_received: bool,
+    /// Bytes a waiting read asked for (used when the receive buffer is 0).
+    pub(super) pending_read: usize,
+    /// Right edge of the window last advertised.
+    pub(super) adv_edge: u64,
+    // Timers.
+    pub(super) rtt: RttEstimator,
+    pub(super) rtt_probe: Option<(u64, Time)>,
+    pub(super) syn_sent_at: Time,
+    pub(super) rtx_at: Option<Time>,
+    pub(super) retries: u32,
+    pub(super) unacked_since: Option<Time>,
+    pub(super) connect_deadline: Option<Time>,
+    pub(super) persist_at: Option<Time>,
+    pub(super) persist_backoff: u32,
+    pub(super) keepalive_at: Option<Time>,
+    pub(super) probes: u32,
+    pub(super) last_heard: Time,
+    pub(super) linger_until: Option<Time>,
+    // Status.
+    pub(super) error: Option<ConnError>,
+    pub(super) orphaned: bool,
+    pub(super) removed: bool,
+    // Counters.
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    pub retransmits: u64,
+    // Outputs drained by the network.
+    pub out: Vec<Segment>,
+    pub events: Vec<ConnEvent>,
+}
+
+impl TcpConn {
+    #[allow(clippy::too_many_arguments)]
+    fn blank(
+        now: Time,
+        local: SocketAddr,
+        remote: SocketAddr,
+        peer_node: NodeId,
+        route: Route,
+        cfg: TcpConfig,
+        iss: u64,
+        phase: Phase,
+    ) -> Self {
+        let mut cfg = cfg;
+        // A zero timeout would re-arm a timer at the same instant forever.
+        cfg.rto_initial = cfg.rto_initial.max(1);
+        cfg.rto_min = cfg.rto_min.max(1);
+        TcpConn {
+            local,
+            remote,
+            peer_node,
+            route,
+            parent: None,
+            rtt: RttEstimator::new(cfg.rto_initial, cfg.rto_min, cfg.rto_max),
+            cfg,
+            phase,
+            iss,
+            snd_una: iss,
+            snd_nxt: iss,
+            snd_max: iss,
+            snd_wnd: 0,
+            send: SendBuffer::new(iss + 1),
+            fin_queued: false,
+            fin_acked: false,
+            rcv_nxt: 0,
+            recv: RecvBuffer::new(0),
+            fin_received: false,
+            pending_read: 0,
+            adv_edge: 0,
+            rtt_probe: None,
+            syn_sent_at: now,
+            rtx_at: None,
+            retries: 0,
+            unacked_since: None,
+            connect_deadline: None,
+            persist_at: None,
+            persist_backoff: 0,
+            keepalive_at: None,
+            probes: 0,
+            last_heard: now,
+            linger_until: None,
+            error: None,
+            orphaned: false,
+            removed: false,
+            bytes_sent: 0,
+            bytes_received: 0,
+            retransmits: 0,
+            out: Vec::new(),
+            events: Vec::new(),
+        }
+    }
+
+    /// Active open: sends SYN.
+    pub(crate) fn connect(
+        now: Time,
+        local: SocketAddr,
+        remote: SocketAddr,
+        peer_node: NodeId,
+        route: Route,
+        cfg: TcpConfig,
+        iss: u64,
+    ) -> Self {
+        let deadline = now.saturating_add(cfg.connect_timeout);
+        let mut c = Self::blank(
+            now,
+            local,
+            remote,
+            peer_node,
+            route,
+            cfg,
+            iss,
+            Phase::SynSent,
+        );
+        c.connect_deadline = Some(deadline);
+        c.send_syn(now);
+        c
+    }
+
+    /// Passive open: a listener got `syn`; sends SYN-ACK.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn accept_syn(
+        now: Time,
+        local: SocketAddr,
+        remote: SocketAddr,
+        peer_node: NodeId,
+        route: Route,
+        cfg: TcpConfig,
+        iss: u64,
+        syn: &Segment,
+    ) -> Self {
+        let mut c = Self::blank(
+            now,
+            local,
+            remote,
+            peer_node,
+            route,
+            cfg,
+            iss,
+            Phase::SynRcvd,
+        );
+        c.set_irs(syn.seq);
+        c.snd_wnd = syn.window;
+        c.send_syn(now);
+        c
+    }
+
+    /// An already established connection (for `inject_connection`): `iss` is ours,
+    /// `irs` the peer's, each side's window starts at the other's buffer size.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn established(
+        now: Time,
+        local: SocketAddr,
+        remote: SocketAddr,
+        peer_node: NodeId,
+        route: Route,
+        cfg: TcpConfig,
+        iss: u64,
+        irs: u64,
+        peer_window: u64,
+    ) -> Self {
+        let mut c = Self::blank(now, local, remote, peer_node, route, cfg, iss, Phase::Open);
+        c.set_irs(irs);
+        c.snd_una = iss + 1;
+        c.snd_nxt = iss + 1;
+        c.snd_max = iss + 1;
+        c.snd_wnd = peer_window;
+        c.adv_edge = c.rcv_nxt + c.rcv_window();
+        c.rearm(now);
+        c
+    }
+
+    fn set_irs(&mut self, irs: u64) {
+        self.rcv_nxt = irs + 1;
+        self.recv = RecvBuffer::new(irs + 1);
+    }
+
+    // ----- queries -------------------------------------------------------------
+
+    /// Coarse state for listings.
+    pub(crate) fn state(&self) -> TcpState {
+        if self.error.is_some() {
+            return TcpState::Closed;
+        }
+        match self.phase {
+            Phase::SynSent => TcpState::SynSent,
+            Phase::SynRcvd => TcpState::SynReceived,
+            Phase::Closed => TcpState::Closed,
+            Phase::Open => {
+                if self.linger_until.is_some() {
+                    TcpState::TimeWait
+                } else {
+                    match (self.fin_queued, self.fin_received) {
+                        (false, false) => TcpState::Established,
+                        (true, false) => TcpState::FinWait,
+                        (false, true) => TcpState::CloseWait,
+                        (true, true) if !self.fin_acked => TcpState::Closing,
+                        (true, true) => TcpState::Closed,
+                    }
+                }
+            }
+        }
+    }
+
+    pub(crate) fn error_kind(&self) -> Option<io::ErrorKind> {
+        self.error.as_ref().map(|e| e.read)
+    }
+
+    pub(crate) fn send_buffered(&self) -> usize {
+        self.send.len()
+    }
+
+    pub(crate) fn recv_buffered(&self) -> usize {
+        self.recv.len()
+    }
+
+    pub(crate) fn srtt(&self) -> Option<Time> {
+        self.rtt.srtt()
+    }
+
+    pub(crate) fn in_flight(&self) -> u64 {
+        self.snd_max - self.snd_una
+    }
+
+    /// A read would not return `WouldBlock`.
+    pub(crate) fn can_read(&self) -> bool {
+        !self.recv.is_empty()
+            || self.fin_received
+            || self.error.is_some()
+            || self.phase == Phase::Closed
+    }
+
+    /// A write would not return `WouldBlock`.
+    pub(crate) fn can_write(&self) -> bool {
+        self.error.is_some()
+            || self.fin_queued
+            || self.phase == Phase::Closed
+            || (self.phase == Phase::Open && self.write_space() > 0)
+    }
+
+    /// Closed by the application, failed, or finished in both directions.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.orphaned
+            || self.error.is_some()
+            || self.phase == Phase::Closed
+            || (self.fin_acked && self.fin_received)
+    }
+
+    /// `Ok` once connected, `WouldBlock` while connecting, the error if it failed.
+    pub(crate) fn connect_result(&self) -> io::Result<()> {
+        if let Some(e) = &self.error {
+            return Err(io::Error::new(e.read, e.message.clone()));
+        }
+        match self.phase {
+            Phase::SynSent | Phase::SynRcvd => Err(io::ErrorKind::WouldBlock.into()),
+            Phase::Open | Phase::Closed => Ok(()),
+        }
+    }
+
+    /// The earliest timer of this connection.
+    pub(crate) fn next_timer(&self) -> Option<Time> {
+        if self.removed {
+            return None;
+        }
+        [
+            self.rtx_at,
+            self.persist_at,
+            self.keepalive_at,
+            self.linger_until,
+            self.connect_deadline,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// Changes settings that apply to an open connection (timeouts, keepalive).
+    pub(crate) fn set_user_timeout(&mut self, now: Time, t: Option<Time>) {
+        self.cfg.user_timeout = t;
+        self.rtx_at = None;
+        self.rearm(now);
+    }
+
+    pub(crate) fn set_keepalive(&mut self, now: Time, k: Option<crate::model::config::Keepalive>) {
+        self.cfg.keepalive = k;
+        self.keepalive_at = None;
+        self.rearm(now);
+    }
+
+    // ----- application calls ----------------------------------------------------
+
+    fn rcv_window(&self) -> u64 {
+        if self.cfg.recv_buffer == 0 {
+            self.pending_read.saturating_sub(self.recv.len()) as u64
+        } else {
+            self.cfg.recv_buffer.saturating_sub(self.recv.len()) as u64
+        }
+    }
+
+    fn recv_limit(&self) -> usize {
+        if self.cfg.recv_buffer == 0 {
+            self.pending_read.max(self.recv.len())
+        } else {
+            self.cfg.recv_buffer
+        }
+    }
+
+    fn write_space(&self) -> usize {
+        if self.cfg.send_buffer == 0 {
+            // No kernel buffering: only what the peer's window has room for.
+            (self.snd_una + self.snd_wnd).saturating_sub(self.send.end_seq()) as usize
+        } else {
+            self.cfg.send_buffer.saturating_sub(self.send.len())
+        }
+    }
+
+    /// Reads in-order bytes; `Ok(0)` is EOF.
+    pub(crate) fn read(&mut self, now: Time, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if !self.recv.is_empty() {
+            let n = self.recv.read(buf);
+            if self.cfg.recv_buffer == 0 {
+                self.pending_read = 0;
+            }
+            self.maybe_window_update(now);
+            return Ok(n);
+        }
+        if let Some(e) = &self.error {
+            return Err(io::Error::new(e.read, e.message.clone()));
+        }
+        if self.fin_received || self.phase == Phase::Closed {
+            return Ok(0);
+        }
+        if self.phase == Phase::Open && self.cfg.recv_buffer == 0 && self.pending_read != buf.len()
+        {
+            // Rendezvous: a waiting read opens the window for what it asks.
+            self.pending_read = buf.len();
+            self.maybe_window_update(now);
+        }
+        Err(io::ErrorKind::WouldBlock.into())
+    }
+
+    /// Queues bytes for sending; `WouldBlock` when the send buffer is full.
+    pub(crate) fn write(&mut self, now: Time, buf: &[u8]) -> io::Result<usize> {
+        if let Some(e) = &self.error {
+            return Err(io::Error::new(e.write, e.message.clone()));
+        }
+        if self.fin_queued || self.phase == Phase::Closed {
+            return Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                format!("write to {} after shutdown", self.remote),
+            ));
+        }
+        if self.phase != Phase::Open {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let n = self.write_space().min(buf.len());
+        if n == 0 {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        self.send.push(&buf[..n]);
+        debug_assert!(self.cfg.send_buffer == 0 || self.send.len() <= self.cfg.send_buffer);
+        self.try_send(now);
+        self.rearm(now);
+        Ok(n)
+    }
+
+    /// `shutdown(Write)`: FIN after everything queued.
+    pub(crate) fn shutdown_write(&mut self, now: Time) -> io::Result<()> {
+        if let Some(e) = &self.error {
+            return Err(io::Error::new(
+                io::ErrorKind::NotConnected,
+                e.message.clone(),
+            ));
+        }
+        if self.phase != Phase::Open {
+            return Err(io::Error::new(
+                io::ErrorKind::NotConnected,
+                format!("shutdown: not connected to {}", self.remote),
+            ));
+        }
+        if !self.fin_queued {
+            self.fin_queued = true;
+            self.events.push(ConnEvent::Writable);
+            self.try_send(now);
+            self.rearm(now);
+        }
+        Ok(())
+    }
+
+    /// The application let go of the socket (close or drop): FIN after queued data,
+    /// or RST at once if received data was never read.
+    pub(crate) fn close(&mut self, now: Time) {
+        if self.orphaned {
+            return;
+        }
+        self.orphaned = true;
+        if self.error.is_some() || self.phase != Phase::Open {
+            self.remove();
+            return;
+        }
+        if !self.recv.is_empty() {
+            self.abort(now);
+            return;
+        }
+        self.fin_queued = true;
+        self.try_send(now);
+        self.check_done(now);
+        self.rearm(now);
+    }
+
+    /// Sends RST and forgets the connection (close with unread data, listener close).
+    pub(crate) fn abort(&mut self, _now: Time) {
+        if self.phase != Phase::SynSent && self.error.is_none() && !self.removed {
+            let seq = self.snd_max;
+            let ack = self.rcv_nxt;
+            self.out.push(Segment {
+                seq,
+                ack,
+                syn: false,
+                has_ack: true,
+                fin: false,
+                rst: true,
+                window: 0,
+                data: Vec::new(),
+            });
+        }
+        self.error = Some(ConnError {
+            read: io::ErrorKind::ConnectionAborted,
+            write: io::ErrorKind::ConnectionAborted,
+            message: format!("connection to {} aborted locally", self.remote),
+        });
+        self.phase = Phase::Closed;
+        self.remove();
+    }
+
+    pub(super) fn remove(&mut self) {
+        if !self.removed {
+            self.removed = true;
+            self.clear_timers();
+            self.events.push(ConnEvent::Closed);
+            self.events.push(ConnEvent::Remove);
+        }
+    }
+
+    pub(super) fn clear_timers(&mut self) {
+        self.rtx_at = None;
+        self.persist_at = None;
+        self.keepalive_at = None;
+        self.linger_until = None;
+        self.connect_deadline = None;
+    }
+
+    pub(super) fn fail(&mut self, read: io::ErrorKind, write: io::ErrorKind, message: String) {
+        if self.error.is_some() {
+            return;
+        }
+        self.error = Some(ConnError {
+            read,
+            write,
+            message,
+        });
+        self.phase = Phase::Closed;
+        self.clear_timers();
+        self.events.push(ConnEvent::Readable);
+        self.events.push(ConnEvent::Writable);
+        self.events.push(ConnEvent::Closed);
+        if self.orphaned || self.parent.is_some() {
+            self.remove();
+        }
+    }
+
+    // ----- sending --------------------------------------------------------------
+
+    pub(super) fn segment(&mut self, seq: u64, data: Vec<u8>, fin: bool) -> Segment {
+        let window = self.rcv_window();
+        self.adv_edge = self.adv_edge.max(self.rcv_nxt + window);
+        Segment {
+            seq,
+            ack: self.rcv_nxt,
+            syn: false,
+            has_ack: self.phase != Phase::SynSent,
+            fin,
+            rst: false,
+            window,
+            data,
+        }
+    }
+
+    pub(super) fn send_syn(&mut self, now: Time) {
+        let mut seg = self.segment(self.iss, Vec::new(), false);
+        seg.syn = true;
+        self.out.push(seg);
+        self.snd_nxt = self.iss + 1;
+        self.snd_max = self.snd_max.max(self.snd_nxt);
+        self.syn_sent_at = now;
+        let rto = self
+            .cfg
+            .rto_initial
+            .saturating_mul(1 << self.retries.min(32));
+        let mut at = now.saturating_add(rto);
+        if let Some(d) = self.connect_deadline {
+            at = at.min(d);
+        }
+        self.rtx_at = Some(at);
+    }
+
+    /// A pure ACK. Its sequence number is the highest ever sent, which the peer has
+    /// never passed, so it can never look like an old segment needing an answer.
+    fn send_ack(&mut self) {
+        let seg = self.segment(self.snd_max, Vec::new(), false);
+        self.out.push(seg);
+    }
+
+    /// Zero-window or keepalive probe: an old sequence number the peer must ACK.
+    pub(super) fn send_probe(&mut self) {
+        let seg = self.segment(self.snd_una.saturating_sub(1), Vec::new(), false);
+        self.out.push(seg);
+    }
+
+    fn maybe_window_update(&mut self, _now: Time) {
+        if self.phase != Phase::Open || self.fin_received {
+            return;
+        }
+        let old = self.adv_edge.saturating_sub(self.rcv_nxt);
+        let new = self.rcv_window();
+        let threshold = if self.cfg.recv_buffer == 0 {
+            1
+        } else {
+            (self.cfg.mss as u64)
+                .min(self.cfg.recv_buffer as u64 / 2)
+                .max(1)
+        };
+        if new > old && old < threshold {
+            self.send_ack();
+        }
+    }
+
+    /// Sends whatever the window allows, then FIN if queued and all data is out.
+    pub(super) fn try_send(&mut self, now: Time) {
+        if self.phase != Phase::Open || self.error.is_some() {
+            return;
+        }
+        loop {
+            let data_end = self.send.end_seq();
+            if self.snd_nxt < data_end {
+                let limit = data_end.min(self.snd_una + self.snd_wnd);
+                if self.snd_nxt >= limit {
+                    break;
+                }
+                let len = (limit - self.snd_nxt).min(self.cfg.mss as u64) as usize;
+                let seq = self.snd_nxt;
+                let data = self.send.slice(seq, len);
+                let fin = self.fin_queued && seq + len as u64 == data_end;
+                let retransmit = seq < self.snd_max;
+                if retransmit {
+                    self.retransmits += 1;
+                } else if self.rtt_probe.is_none() {
+                    self.rtt_probe = Some((seq + len as u64, now));
+                }
+                self.bytes_sent += (seq + len as u64).saturating_sub(self.snd_max.max(seq));
+                let seg = self.segment(seq, data, fin);
+                self.out.push(seg);
+                self.snd_nxt = seq + len as u64 + u64::from(fin);
+                self.note_sent(now);
+                continue;
+            }
+            if self.fin_queued && self.snd_nxt == data_end {
+                if data_end < self.snd_max {
+                    self.retransmits += 1;
+                }
+                let seg = self.segment(data_end, Vec::new(), true);
+                self.out.push(seg);
+                self.snd_nxt = data_end + 1;
+                self.note_sent(now);
+            }
+            break;
+        }
+    }
+
+    fn note_sent(&mut self, now: Time) {
+        if self.snd_una == self.snd_max {
+            self.unacked_since = Some(now);
+        }
+        self.snd_max = self.snd_max.max(self.snd_nxt);
+    }
+
+    /// Recomputes which timers run, after any change.
+    pub(super) fn rearm(&mut self, now: Time) {
+        if self.removed || self.error.is_some() {
+            self.clear_timers();
+            return;
+        }
+        if self.phase != Phase::Open {
+            return; // handshake timers are managed by send_syn / on_timer
+        }
+        // Retransmission: runs while something is in flight.
+        if self.snd_nxt > self.snd_una {
+            if self.rtx_at.is_none() {
+                let mut at = now.saturating_add(self.rtt.rto());
+                if let (Some(ut), Some(since)) = (self.cfg.user_timeout, self.unacked_since) {
+                    at = at.min(since.saturating_add(ut).max(now));
+                }
+                self.rtx_at = Some(at);
+            }
+        } else {
+            self.rtx_at = None;
+        }
+        // Persist: data waiting, nothing in flight, window closed.
+        let stalled = self.snd_nxt == self.snd_una
+            && self.send.end_seq() > self.snd_nxt
+            && self.snd_una + self.snd_wnd <= self.snd_nxt;
+        if stalled {
+            if self.persist_at.is_none() {
+                let d = self
+                    .rtt
+                    .rto()
+                    .saturating_mul(1 << self.persist_backoff.min(32))
+                    .min(self.cfg.rto_max);
+                self.persist_at = Some(now.saturating_add(d));
+            }
+        } else {
+            self.persist_at = None;
+            self.persist_backoff = 0;
+        }
+        // Keepalive: while open and not finished both ways.
+        match self.cfg.keepalive {
+            Some(k) if !(self.fin_acked && self.fin_received) => {
+                if self.keepalive_at.is_none() {
+                    let at = if self.probes == 0 {
+                        self.last_heard.saturating_add(k.idle)
+                    } else {
+                        now.saturating_add(k.interval)
+                    };
+                    self.keepalive_at = Some(at.max(now));
+                }
+            }
+            _ => self.keepalive_at = None,
+        }
+    }
+
+    // ----- receiving ------------------------------------------------------------
+
+    fn reply_rst(&mut self, seg: &Segment) {
+        if let Some(rst) = rst_for(seg) {
+            self.out.push(rst);
+        }
+    }
+
+    /// Handles one segment addressed to this connection.
+    pub(crate) fn on_segment(&mut self, now: Time, seg: Segment) {
+        if self.removed {
+            return;
+        }
+        if self.error.is_some() {
+            // A dead connection answers like a missing socket would.
+            self.reply_rst(&seg);
+            return;
+        }
+        self.last_heard = now;
+        self.probes = 0;
+        self.keepalive_at = None;
+        if seg.rst {
+            self.on_rst(&seg);
+            self.rearm(now);
+            return;
+        }
+        match self.phase {
+            Phase::SynSent => {
+                self.on_segment_syn_sent(now, &seg);
+                self.rearm(now);
+                return;
+            }
+            Phase::Closed => {
+                self.reply_rst(&seg);
+                return;
+            }
+            Phase::SynRcvd | Phase::Open => {}
+        }
+        if seg.syn {
+            if self.phase == Phase::SynRcvd && !seg.has_ack {
+                // Our SYN-ACK was lost: the client retried its SYN.
+                let mut syn_ack = self.segment(self.iss, Vec::new(), false);
+                syn_ack.syn = true;
+                self.out.push(syn_ack);
+            } else {
+                // Our final ACK was lost: the server retried its SYN-ACK.
+                self.send_ack();
+            }
+            return;
+        }
+        if !seg.has_ack {
+            return;
+        }
+        if self.phase == Phase::SynRcvd {
+            if seg.ack != self.iss + 1 {
+                self.reply_rst(&seg);
+                return;
+            }
+            self.phase = Phase::Open;
+            self.snd_una = self.iss + 1;
+            self.snd_nxt = self.snd_nxt.max(self.snd_una);
+            self.snd_wnd = seg.window;
+            self.rtx_at = None;
+            self.retries = 0;
+            self.connect_deadline = None;
+            if self.retries == 0 {
+                self.rtt.sample(now - self.syn_sent_at);
+            }
+            self.unacked_since = None;
+            self.events.push(ConnEvent::Established);
+            self.events.push(ConnEvent::Writable);
+        }
+        if seg.ack > self.snd_max {
+            self.send_ack();
+            return;
+        }
+        if seg.ack > self.snd_una {
+            self.on_ack_progress(now, seg.ack);
+        }
+        if seg.ack >= self.snd_una {
+            let opened = seg.window > self.snd_wnd;
+            self.snd_wnd = seg.window;
+            if opened {
+                self.events.push(ConnEvent::Writable);
+            }
+        }
+        self.on_data(now, &seg);
+        self.try_send(now);
+        self.check_done(now);
+        self.rearm(now);
+    }
+
+    fn on_segment_syn_sent(&mut self, now: Time, seg: &Segment) {
+        if !seg.has_ack {
+            return; // simultaneous open is not modelled
+        }
+        if seg.ack != self.iss + 1 {
+            self.reply_rst(seg);
+            return;
+        }
+        if !seg.syn {
+            return;
+        }
+        self.set_irs(seg.seq);
+        self.phase = Phase::Open;
+        self.snd_una = self.iss + 1;
+        self.snd_nxt = self.snd_una;
+        self.snd_wnd = seg.window;
+        self.rtx_at = None;
+        self.connect_deadline = None;
+        if self.retries == 0 {
+            self.rtt.sample(now - self.syn_sent_at);
+        }
+        self.retries = 0;
+        self.unacked_since = None;
+        self.send_ack();
+        self.events.push(ConnEvent::Writable);
+    }
+
+    fn on_rst(&mut self, seg: &Segment) {
+        match self.phase {
+            Phase::SynSent => {
+                if seg.has_ack && seg.ack == self.iss + 1 {
+                    self.fail(
+                        io::ErrorKind::ConnectionRefused,
+                        io::ErrorKind::ConnectionRefused,
+                        format!("connection refused by {}: nothing listening", self.remote),
+                    );
+                }
+            }
+            Phase::SynRcvd => self.remove(),
+            Phase::Open | Phase::Closed => {
+                if seg.seq >= self.rcv_nxt {
+                    self.fail(
+                        io::ErrorKind::ConnectionReset,
+                        io::ErrorKind::BrokenPipe,
+                        format!("connection reset by {}", self.remote),
+                    );
+                }
+            }
+        }
+    }
+
+    fn on_ack_progress(&mut self, now: Time, ack: u64) {
+        let data_end = self.send.end_seq();
+        let freed = self.send.ack_to(ack.min(data_end));
+        if self.fin_queued && ack > data_end {
+            self.fin_acked = true;
+        }
+        self.snd_una = ack;
+        self.snd_nxt = self.snd_nxt.max(ack);
+        if let Some((seq, at)) = self.rtt_probe {
+            if ack >= seq {
+                self.rtt.sample(now - at);
+                self.rtt_probe = None;
+            }
+        }
+        self.retries = 0;
+        self.rtt.reset_backoff();
+        self.rtx_at = None;
+        self.unacked_since = (self.snd_una < self.snd_max).then_some(now);
+        if freed > 0 {
+            self.events.push(ConnEvent::Writable);
+        }
+    }
+
+    fn on_data(&mut self, now: Time, seg: &Segment) {
+        if seg.data.is_empty() && !seg.fin {
+            if seg.seq < self.rcv_nxt {
+                self.send_ack(); // zero-window or keepalive probe
+            }
+            return;
+        }
+        let data_end = seg.seq + seg.data.len() as u64;
+        let new_fin = seg.fin && !self.fin_received;
+        if seg.seq > self.rcv_nxt
+            || data_end < self.rcv_nxt
+            || (data_end == self.rcv_nxt && !new_fin)
+        {
+            // A gap before it (discarded) or an old duplicate: say where we are.
+            self.send_ack();
+            return;
+        }
+        let skip = (self.rcv_nxt - seg.seq) as usize;
+        let fresh = &seg.data[skip..];
+        if self.orphaned && !fresh.is_empty() {
+            // Nobody will ever read this: tell the sender (Linux does the same).
+            let mut rst = self.segment(self.snd_max, Vec::new(), false);
+            rst.rst = true;
+            self.out.push(rst);
+            self.fail(
+                io::ErrorKind::ConnectionAborted,
+                io::ErrorKind::ConnectionAborted,
+                format!("data from {} after close", self.remote),
+            );
+            self.remove();
+            return;
+        }
+        let room = self.rcv_window() as usize;
+        let take = fresh.len().min(room);
+        if take > 0 {
+            let limit = self.recv_limit();
+            if self.recv.push(self.rcv_nxt, &fresh[..take], limit) {
+                self.rcv_nxt += take as u64;
+                self.bytes_received += take as u64;
+                if self.cfg.recv_buffer == 0 {
+                    self.pending_read = self.pending_read.saturating_sub(take);
+                }
+                self.events.push(ConnEvent::Readable);
+            }
+        }
+        if new_fin && take == fresh.len() && self.rcv_nxt == data_end {
+            self.fin_received = true;
+            self.rcv_nxt += 1;
+            self.events.push(ConnEvent::Readable);
+        }
+        self.send_ack();
+        let _ = now;
+    }
+
+    fn check_done(&mut self, now: Time) {
+        if self.orphaned && self.fin_acked && self.linger_until.is_none() && !self.removed {
+            // TIME_WAIT (or FIN_WAIT_2 timeout for an orphan): linger, then forget.
+            self.linger_until = Some(now.saturating_add(self.cfg.time_wait));
+            self.rtx_at = None;
+            self.persist_at = None;
+            self.keepalive_at = None;
+        }
+    }
+}

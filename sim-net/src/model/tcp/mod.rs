@@ -1,0 +1,432 @@
+//! TCP: listeners, connections and the [`Network`] operations on them.
+//!
+//! Connect to a live node with nothing listening: the node answers RST and the
+//! connect fails with `ConnectionRefused` after one round trip. Connect to an
+//! address no node has: `HostUnreachable` at once. Connect across a partition or to
+//! a crashed node: the SYN is retried after 1 s, 2 s, 4 s ... until the connect
+//! timeout, then `TimedOut`. See [`conn`] for the state machine itself.
+
+pub(crate) mod conn;
+pub(crate) mod listener;
+mod recv_buf;
+mod rtt;
+mod send_buf;
+mod timers;
+
+use std::io;
+use std::net::SocketAddr;
+
+use rand::Rng;
+
+use self::conn::{rst_for, TcpConn};
+use self::listener::TcpListener;
+use super::config::{Keepalive, TcpConfig};
+use super::fault::FaultOp;
+use super::ids::{NodeId, SocketId, Time};
+use super::network::Network;
+use super::node::Proto;
+use super::notify::Readiness;
+use super::packet::{Body, Packet, Route, Segment};
+use super::socket::SocketKind;
+use super::stats::DropReason;
+
+fn not_stream(id: SocketId) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("{id} is not a TCP stream"),
+    )
+}
+
+impl Network {
+    pub(crate) fn conn(&self, id: SocketId) -> io::Result<&TcpConn> {
+        match &self.entry(id)?.kind {
+            SocketKind::Stream(c) => Ok(c),
+            _ => Err(not_stream(id)),
+        }
+    }
+
+    fn conn_mut(&mut self, id: SocketId) -> io::Result<&mut TcpConn> {
+        match &mut self.entry_mut(id)?.kind {
+            SocketKind::Stream(c) => Ok(c),
+            _ => Err(not_stream(id)),
+        }
+    }
+
+    fn listener_mut(&mut self, id: SocketId) -> io::Result<&mut TcpListener> {
+        match &mut self.entry_mut(id)?.kind {
+            SocketKind::Listener(l) => Ok(l),
+            _ => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{id} is not a TCP listener"),
+            )),
+        }
+    }
+
+    fn new_iss(&mut self, node: NodeId) -> u64 {
+        u64::from(self.nodes[node.0 as usize].rng.random::<u32>())
+    }
+
+    /// Listens on `addr` of `node` with the default TCP settings.
+    pub fn tcp_listen(
+        &mut self,
+        now: Time,
+        node: NodeId,
+        addr: SocketAddr,
+        backlog: usize,
+    ) -> io::Result<SocketId> {
+        let cfg = self.cfg.tcp.clone();
+        self.tcp_listen_with(now, node, addr, backlog, cfg)
+    }
+
+    /// Listens on `addr` (port 0 = ephemeral); accepted connections use `cfg`.
+    pub fn tcp_listen_with(
+        &mut self,
+        now: Time,
+        node: NodeId,
+        addr: SocketAddr,
+        backlog: usize,
+        cfg: TcpConfig,
+    ) -> io::Result<SocketId> {
+        self.touch(now);
+        self.live_node(node)?;
+        self.check_bind_addr(node, addr)?;
+        let mut local = addr;
+        if local.port() == 0 {
+            local.set_port(self.ephemeral_port(node, Proto::Tcp)?);
+        }
+        let id = self.insert_socket(
+            node,
+            SocketKind::Listener(TcpListener::new(local, backlog, cfg)),
+        );
+        if let Err(e) = self.bind_port(node, Proto::Tcp, local, id) {
+            self.remove_socket(id);
+            return Err(e);
+        }
+        Ok(id)
+    }
+
+    /// Starts connecting from `node` to `remote` with the default settings. The
+    /// socket exists at once; [`tcp_connect_result`](Self::tcp_connect_result) says
+    /// when the handshake finished or failed.
+    pub fn tcp_connect(
+        &mut self,
+        now: Time,
+        node: NodeId,
+        remote: SocketAddr,
+    ) -> io::Result<SocketId> {
+        let cfg = self.cfg.tcp.clone();
+        self.tcp_connect_with(now, node, None, remote, cfg)
+    }
+
+    /// Starts connecting, optionally from a chosen local address, with `cfg`.
+    pub fn tcp_connect_with(
+        &mut self,
+        now: Time,
+        node: NodeId,
+        local: Option<SocketAddr>,
+        remote: SocketAddr,
+        cfg: TcpConfig,
+    ) -> io::Result<SocketId> {
+        self.touch(now);
+        self.live_node(node)?;
+        if remote.ip().is_unspecified() || remote.port() == 0 || remote.ip().is_multicast() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("cannot connect to {remote}"),
+            ));
+        }
+        if let Some(l) = local {
+            if l.is_ipv4() != remote.is_ipv4() {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("cannot connect from {l} to {remote}: address family mismatch"),
+                ));
+            }
+            self.check_bind_addr(node, l)?;
+        }
+        let (peer_node, route) = self
+            .resolve(node, remote.ip())
+            .map_err(|e| io::Error::new(e.kind(), format!("connect to {remote}: {e}")))?;
+        let bound_ip = local.map_or(remote.ip(), |l| l.ip());
+        let src_ip = if local.is_some() && !bound_ip.is_unspecified() {
+            bound_ip
+        } else {
+            self.source_ip(
+                node,
+                std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+                remote.ip(),
+            )?
+        };
+        let port = match local {
+            Some(l) if l.port() != 0 => l.port(),
+            _ => self.ephemeral_port(node, Proto::Tcp)?,
+        };
+        let local_addr = SocketAddr::new(src_ip, port);
+        if self.tcp_conns.contains_key(&(node, local_addr, remote)) {
+            return Err(io::Error::new(
+                io::ErrorKind::AddrInUse,
+                format!("a connection {local_addr} -> {remote} already exists"),
+            ));
+        }
+        let iss = self.new_iss(node);
+        let conn = TcpConn::connect(now, local_addr, remote, peer_node, route, cfg, iss);
+        let id = self.insert_socket(node, SocketKind::Stream(Box::new(conn)));
+        if let Err(e) = self.bind_port(node, Proto::Tcp, local_addr, id) {
+            self.remove_socket(id);
+            return Err(e);
+        }
+        self.tcp_conns.insert((node, local_addr, remote), id);
+        self.flush_conn(now, id);
+        Ok(id)
+    }
+
+    /// `Ok` once the connection is established, `WouldBlock` while the handshake
+    /// runs, the error (`ConnectionRefused`, `TimedOut` ...) if it failed.
+    pub fn tcp_connect_result(&self, id: SocketId) -> io::Result<()> {
+        self.conn(id)?.connect_result()
+    }
+
+    /// Takes the next established connection: its socket and the peer's address.
+    pub fn tcp_accept(
+        &mut self,
+        now: Time,
+        listener: SocketId,
+    ) -> io::Result<(SocketId, SocketAddr)> {
+        self.touch(now);
+        self.entry(listener)?.faults.check(FaultOp::Accept)?;
+        let l = self.listener_mut(listener)?;
+        let Some(child) = l.accept_queue.pop_front() else {
+            return Err(io::ErrorKind::WouldBlock.into());
+        };
+        let c = self.conn_mut(child)?;
+        c.parent = None;
+        let remote = c.remote;
+        Ok((child, remote))
+    }
+
+    /// Reads received bytes; `Ok(0)` is EOF, `WouldBlock` when nothing is there yet.
+    pub fn tcp_read(&mut self, now: Time, id: SocketId, buf: &mut [u8]) -> io::Result<usize> {
+        self.touch(now);
+        self.entry(id)?.faults.check(FaultOp::Read)?;
+        let result = self.conn_mut(id)?.read(now, buf);
+        self.flush_conn(now, id);
+        result
+    }
+
+    /// Writes into the send buffer; `WouldBlock` when it is full.
+    pub fn tcp_write(&mut self, now: Time, id: SocketId, buf: &[u8]) -> io::Result<usize> {
+        self.touch(now);
+        self.entry(id)?.faults.check(FaultOp::Write)?;
+        let result = self.conn_mut(id)?.write(now, buf);
+        self.flush_conn(now, id);
+        result
+    }
+
+    /// `shutdown(Write)`: FIN after all queued data; reading goes on.
+    pub fn tcp_shutdown_write(&mut self, now: Time, id: SocketId) -> io::Result<()> {
+        self.touch(now);
+        let result = self.conn_mut(id)?.shutdown_write(now);
+        self.flush_conn(now, id);
+        result
+    }
+
+    /// Sets `TCP_USER_TIMEOUT` on an open connection.
+    pub fn tcp_set_user_timeout(
+        &mut self,
+        now: Time,
+        id: SocketId,
+        timeout: Option<Time>,
+    ) -> io::Result<()> {
+        self.touch(now);
+        self.conn_mut(id)?.set_user_timeout(now, timeout);
+        self.flush_conn(now, id);
+        Ok(())
+    }
+
+    /// Turns keepalive on or off for an open connection.
+    pub fn tcp_set_keepalive(
+        &mut self,
+        now: Time,
+        id: SocketId,
+        keepalive: Option<Keepalive>,
+    ) -> io::Result<()> {
+        self.touch(now);
+        self.conn_mut(id)?.set_keepalive(now, keepalive);
+        self.flush_conn(now, id);
+        Ok(())
+    }
+
+    /// Makes `listener` accept a connection that appears to come from `from`, with
+    /// no client node. Returns the socket of the other end, which the test reads and
+    /// writes like any stream (it lives on the listener's node for bookkeeping, and
+    /// its segments bypass links and partitions). The backlog is not checked.
+    pub fn inject_connection(
+        &mut self,
+        now: Time,
+        listener: SocketId,
+        from: SocketAddr,
+    ) -> io::Result<SocketId> {
+        self.touch(now);
+        let node = self.entry(listener)?.node;
+        let l = self.listener_mut(listener)?;
+        let (bound, cfg) = (l.local, l.cfg.clone());
+        if bound.is_ipv4() != from.is_ipv4() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("cannot inject a connection from {from} into listener {bound}: address family mismatch"),
+            ));
+        }
+        let ip = if bound.ip().is_unspecified() {
+            self.node(node)?.addr_like(from.ip()).ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::AddrNotAvailable,
+                    format!("listener {bound} has no address of {from}'s family"),
+                )
+            })?
+        } else {
+            bound.ip()
+        };
+        let local = SocketAddr::new(ip, bound.port());
+        let (iss_a, iss_b) = (self.new_iss(node), self.new_iss(node));
+        let window = cfg.recv_buffer as u64;
+        let mut child = TcpConn::established(
+            now,
+            local,
+            from,
+            node,
+            Route::Direct(SocketId(0)),
+            cfg.clone(),
+            iss_a,
+            iss_b,
+            window,
+        );
+        child.parent = Some(listener);
+        let child_id = self.insert_socket(node, SocketKind::Stream(Box::new(child)));
+        let peer = TcpConn::established(
+            now,
+            from,
+            local,
+            node,
+            Route::Direct(child_id),
+            cfg,
+            iss_b,
+            iss_a,
+            window,
+        );
+        let peer_id = self.insert_socket(node, SocketKind::Stream(Box::new(peer)));
+        self.conn_mut(child_id)?.route = Route::Direct(peer_id);
+        self.listener_mut(listener)?
+            .accept_queue
+            .push_back(child_id);
+        self.notify(listener, Readiness::Acceptable);
+        self.sync_timer(child_id);
+        self.sync_timer(peer_id);
+        Ok(peer_id)
+    }
+
+    /// A segment arrived at its node: to its connection, to a listener (SYN), or
+    /// answered with RST.
+    pub(crate) fn tcp_deliver(&mut self, now: Time, packet: Packet) {
+        let Body::Tcp(seg) = packet.body else { return };
+        let (node, src, dst) = (packet.to_node, packet.src, packet.dst);
+        if let Some(&id) = self.tcp_conns.get(&(node, dst, src)) {
+            self.conn_segment(now, id, seg);
+            return;
+        }
+        if seg.syn && !seg.has_ack && !seg.rst {
+            if let Some(lid) = self.find_listener(node, dst) {
+                self.listener_syn(
+                    now,
+                    lid,
+                    &packet_meta(packet.from_node, src, dst, packet.route),
+                    seg,
+                );
+                return;
+            }
+        }
+        self.drops.add(DropReason::NoSocket);
+        if let Some(rst) = rst_for(&seg) {
+            self.send_packet(
+                now,
+                Packet {
+                    from_node: node,
+                    to_node: packet.from_node,
+                    src: dst,
+                    dst: src,
+                    body: Body::Tcp(rst),
+                    route: packet.route,
+                },
+            );
+        }
+    }
+
+    fn find_listener(&self, node: NodeId, dst: SocketAddr) -> Option<SocketId> {
+        let ids = self.bindings.get(&(node, Proto::Tcp, dst.port()))?;
+        let mut wildcard = None;
+        for &id in ids {
+            if let Some(SocketKind::Listener(l)) = self.sockets.get(&id).map(|e| &e.kind) {
+                if l.local.is_ipv4() != dst.is_ipv4() {
+                    continue;
+                }
+                if l.local.ip() == dst.ip() {
+                    return Some(id);
+                }
+                if l.local.ip().is_unspecified() {
+                    wildcard = Some(id);
+                }
+            }
+        }
+        wildcard
+    }
+
+    fn listener_syn(&mut self, now: Time, lid: SocketId, meta: &PacketMeta, seg: Segment) {
+        let Some(entry) = self.sockets.get_mut(&lid) else {
+            return;
+        };
+        let node = entry.node;
+        let SocketKind::Listener(l) = &entry.kind else {
+            return;
+        };
+        if l.is_full() {
+            entry.stats.dropped.add(DropReason::BacklogFull);
+            self.drops.add(DropReason::BacklogFull);
+            return;
+        }
+        let cfg = l.cfg.clone();
+        let iss = self.new_iss(node);
+        let mut conn = TcpConn::accept_syn(
+            now,
+            meta.dst,
+            meta.src,
+            meta.from_node,
+            meta.route,
+            cfg,
+            iss,
+            &seg,
+        );
+        conn.parent = Some(lid);
+        let id = self.insert_socket(node, SocketKind::Stream(Box::new(conn)));
+        self.tcp_conns.insert((node, meta.dst, meta.src), id);
+        if let Ok(l) = self.listener_mut(lid) {
+            l.half_open.insert(id);
+        }
+        self.flush_conn(now, id);
+    }
+}
+
+/// Where a SYN came from, for the connection it creates.
+struct PacketMeta {
+    from_node: NodeId,
+    src: SocketAddr,
+    dst: SocketAddr,
+    route: Route,
+}
+
+fn packet_meta(from_node: NodeId, src: SocketAddr, dst: SocketAddr, route: Route) -> PacketMeta {
+    PacketMeta {
+        from_node,
+        src,
+        dst,
+        route,
+    }
+}

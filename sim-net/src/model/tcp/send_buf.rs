@@ -1,0 +1,74 @@
+//! The send buffer: bytes written by the application and not yet acknowledged,
+//! addressed by sequence number.
+
+use std::collections::VecDeque;
+
+/// Unacknowledged and unsent bytes; `start` is the sequence number of the first.
+#[derive(Debug, Clone)]
+pub(crate) struct SendBuffer {
+    start: u64,
+    bytes: VecDeque<u8>,
+}
+
+impl SendBuffer {
+    /// An empty buffer whose first byte will have sequence number `start`.
+    pub(crate) fn new(start: u64) -> Self {
+        SendBuffer {
+            start,
+            bytes: VecDeque::new(),
+        }
+    }
+
+    /// Bytes held.
+    pub(crate) fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Sequence number just past the last byte written.
+    pub(crate) fn end_seq(&self) -> u64 {
+        self.start + self.bytes.len() as u64
+    }
+
+    /// Appends application bytes.
+    pub(crate) fn push(&mut self, data: &[u8]) {
+        self.bytes.extend(data);
+    }
+
+    /// Forgets bytes below `seq` (they were acknowledged); returns how many.
+    pub(crate) fn ack_to(&mut self, seq: u64) -> usize {
+        if seq <= self.start {
+            return 0;
+        }
+        let n = ((seq - self.start) as usize).min(self.bytes.len());
+        self.bytes.drain(..n);
+        self.start += n as u64;
+        n
+    }
+
+    /// A copy of `len` bytes starting at sequence number `seq`.
+    pub(crate) fn slice(&self, seq: u64, len: usize) -> Vec<u8> {
+        debug_assert!(seq >= self.start && seq + len as u64 <= self.end_seq());
+        let off = (seq - self.start) as usize;
+        self.bytes.range(off..off + len).copied().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn push_slice_ack() {
+        let mut b = SendBuffer::new(100);
+        b.push(b"hello world");
+        assert_eq!(b.end_seq(), 111);
+        assert_eq!(b.slice(106, 5), b"world");
+        assert_eq!(b.ack_to(106), 6);
+        assert_eq!(b.slice(106, 5), b"world");
+        assert_eq!(b.ack_to(50), 0);
+        // Acknowledging past the data (the FIN) drains everything, no more.
+        assert_eq!(b.ack_to(200), 5);
+        assert_eq!(b.len(), 0);
+        assert_eq!(b.end_seq(), 111);
+    }
+}

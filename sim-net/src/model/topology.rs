@@ -1,0 +1,126 @@
+//! Links and partitions: the part of the [`Network`] API a test uses to shape and
+//! break the network.
+
+use super::ids::{NodeId, Time};
+use super::link::LinkConfig;
+use super::network::Network;
+use super::stats::DropReason;
+
+impl Network {
+    /// Settings for every ordered pair without its own link settings.
+    pub fn set_default_link(&mut self, cfg: LinkConfig) {
+        self.cfg.default_link = cfg;
+    }
+
+    /// Settings of the one direction `from -> to`.
+    pub fn set_link(&mut self, from: NodeId, to: NodeId, cfg: LinkConfig) {
+        self.link_cfg.insert((from, to), cfg);
+    }
+
+    /// The same settings for both directions between `a` and `b`.
+    pub fn set_link_both(&mut self, a: NodeId, b: NodeId, cfg: LinkConfig) {
+        self.link_cfg.insert((b, a), cfg.clone());
+        self.link_cfg.insert((a, b), cfg);
+    }
+
+    /// Returns `from -> to` to the default settings.
+    pub fn clear_link(&mut self, from: NodeId, to: NodeId) {
+        self.link_cfg.remove(&(from, to));
+    }
+
+    /// Blocks packets from `from` to `to` only.
+    pub fn partition_one_way(&mut self, from: NodeId, to: NodeId) {
+        self.partitions.block(from, to);
+    }
+
+    /// Blocks both directions between `a` and `b`.
+    pub fn partition(&mut self, a: NodeId, b: NodeId) {
+        self.partitions.block(a, b);
+        self.partitions.block(b, a);
+    }
+
+    /// Cuts `node` off from every other node (nodes added later included).
+    pub fn isolate(&mut self, node: NodeId) {
+        self.partitions.isolate(node);
+    }
+
+    /// Splits the network into groups: nodes of different groups cannot talk to
+    /// each other; nodes in no group keep talking to everyone.
+    pub fn split(&mut self, groups: &[&[NodeId]]) {
+        for (i, ga) in groups.iter().enumerate() {
+            for (j, gb) in groups.iter().enumerate() {
+                if i == j {
+                    continue;
+                }
+                for &a in ga.iter() {
+                    for &b in gb.iter() {
+                        if a != b {
+                            self.partitions.block(a, b);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Unblocks both directions between `a` and `b`.
+    pub fn heal(&mut self, a: NodeId, b: NodeId) {
+        self.partitions.unblock(a, b);
+        self.partitions.unblock(b, a);
+    }
+
+    /// Removes every partition involving `node`, its isolation included.
+    pub fn heal_node(&mut self, node: NodeId) {
+        self.partitions.heal_node(node);
+    }
+
+    /// Removes every partition.
+    pub fn heal_all(&mut self) {
+        self.partitions.heal_all();
+    }
+
+    /// Whether packets from `from` to `to` are blocked now.
+    pub fn is_partitioned(&self, from: NodeId, to: NodeId) -> bool {
+        self.partitions.is_blocked(from, to)
+    }
+
+    /// Holds packets from `from` to `to`: queued, in order, not delivered, until
+    /// [`release`](Self::release). Packets already in flight are held on arrival.
+    pub fn hold(&mut self, from: NodeId, to: NodeId) {
+        self.partitions.hold(from, to);
+    }
+
+    /// Releases `from -> to` at `now`: held packets cross the link as if sent at
+    /// `now`, in the order they were held (loss and bandwidth still apply).
+    pub fn release(&mut self, now: Time, from: NodeId, to: NodeId) {
+        self.touch(now);
+        if !self.partitions.unhold(from, to) {
+            return;
+        }
+        let held = std::mem::take(&mut self.link_mut(from, to).held);
+        let mut floor = now;
+        for packet in held {
+            if self.partitions.is_blocked(from, to) {
+                self.link_mut(from, to)
+                    .stats
+                    .dropped
+                    .add(DropReason::Partition);
+                self.drops.add(DropReason::Partition);
+                continue;
+            }
+            self.transmit(now, packet, Some(&mut floor));
+        }
+    }
+
+    /// Releases every held direction.
+    pub fn release_all(&mut self, now: Time) {
+        for (from, to) in self.partitions.held_pairs() {
+            self.release(now, from, to);
+        }
+    }
+
+    /// Packets held on `from -> to`.
+    pub fn held_packets(&self, from: NodeId, to: NodeId) -> usize {
+        self.links.get(&(from, to)).map_or(0, |l| l.held.len())
+    }
+}

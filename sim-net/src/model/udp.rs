@@ -1,0 +1,428 @@
+//! UDP sockets: bind, connect, send/receive with an MTU and a byte-bounded receive
+//! buffer, broadcast and multicast.
+//!
+//! Simplifications, stated: broadcast and multicast are not looped back to the
+//! sending node; an ICMP "port unreachable" is not modelled (a datagram to a port
+//! nobody bound is dropped and counted as [`DropReason::NoSocket`]); a socket bound
+//! to an IPv6 address only talks to IPv6 addresses (no v4-mapped dual stack).
+
+use std::collections::{BTreeSet, VecDeque};
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use super::fault::FaultOp;
+use super::ids::{NodeId, SocketId, Time};
+use super::network::Network;
+use super::node::Proto;
+use super::notify::Readiness;
+use super::packet::{ip_header, Body, Packet, Route, UDP_HEADER};
+use super::socket::SocketKind;
+use super::stats::DropReason;
+
+/// The state of one UDP socket.
+#[derive(Debug)]
+pub(crate) struct UdpSocket {
+    pub local: SocketAddr,
+    pub peer: Option<SocketAddr>,
+    queue: VecDeque<(SocketAddr, Vec<u8>)>,
+    queued_bytes: usize,
+    pub recv_capacity: usize,
+    pub broadcast: bool,
+    pub groups: BTreeSet<IpAddr>,
+}
+
+impl UdpSocket {
+    fn new(local: SocketAddr, recv_capacity: usize) -> Self {
+        UdpSocket {
+            local,
+            peer: None,
+            queue: VecDeque::new(),
+            queued_bytes: 0,
+            recv_capacity,
+            broadcast: false,
+            groups: BTreeSet::new(),
+        }
+    }
+
+    pub(crate) fn can_read(&self) -> bool {
+        !self.queue.is_empty()
+    }
+
+    pub(crate) fn queued_bytes(&self) -> usize {
+        self.queued_bytes
+    }
+}
+
+fn is_v4_broadcast(ip: IpAddr) -> bool {
+    ip == IpAddr::V4(Ipv4Addr::BROADCAST)
+}
+
+fn mask_v4(prefix: u8) -> u32 {
+    if prefix == 0 {
+        0
+    } else {
+        u32::MAX << (32 - u32::from(prefix.min(32)))
+    }
+}
+
+fn family(addr: &SocketAddr) -> &'static str {
+    if addr.is_ipv4() {
+        "IPv4"
+    } else {
+        "IPv6"
+    }
+}
+
+impl Network {
+    fn udp(&self, id: SocketId) -> io::Result<&UdpSocket> {
+        match &self.entry(id)?.kind {
+            SocketKind::Udp(u) => Ok(u),
+            _ => Err(not_udp(id)),
+        }
+    }
+
+    fn udp_mut(&mut self, id: SocketId) -> io::Result<&mut UdpSocket> {
+        match &mut self.entry_mut(id)?.kind {
+            SocketKind::Udp(u) => Ok(u),
+            _ => Err(not_udp(id)),
+        }
+    }
+
+    /// Largest UDP payload for packets to addresses of `addr`'s family.
+    pub fn udp_max_payload(&self, addr: &SocketAddr) -> usize {
+        self.cfg.mtu.saturating_sub(ip_header(addr) + UDP_HEADER)
+    }
+
+    /// Binds a UDP socket on `node` at `addr` (port 0 = an ephemeral port).
+    /// `AddrNotAvailable` if the node does not own the IP, `AddrInUse` if taken.
+    pub fn udp_bind(&mut self, now: Time, node: NodeId, addr: SocketAddr) -> io::Result<SocketId> {
+        self.touch(now);
+        self.live_node(node)?;
+        self.check_bind_addr(node, addr)?;
+        let mut local = addr;
+        if local.port() == 0 {
+            local.set_port(self.ephemeral_port(node, Proto::Udp)?);
+        }
+        let cap = self.cfg.udp_recv_buffer;
+        let id = self.insert_socket(node, SocketKind::Udp(UdpSocket::new(local, cap)));
+        if let Err(e) = self.bind_port(node, Proto::Udp, local, id) {
+            self.remove_socket(id);
+            return Err(e);
+        }
+        Ok(id)
+    }
+
+    /// Sets the default peer: `send` goes there, and only its datagrams are received.
+    pub fn udp_connect(&mut self, now: Time, id: SocketId, peer: SocketAddr) -> io::Result<()> {
+        self.touch(now);
+        let u = self.udp_mut(id)?;
+        if u.local.is_ipv4() != peer.is_ipv4() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "cannot connect {} socket {} to {} address {peer}: address family mismatch",
+                    family(&u.local),
+                    u.local,
+                    family(&peer)
+                ),
+            ));
+        }
+        u.peer = Some(peer);
+        Ok(())
+    }
+
+    /// Allows or forbids sending to broadcast addresses (`SO_BROADCAST`).
+    pub fn udp_set_broadcast(&mut self, id: SocketId, on: bool) -> io::Result<()> {
+        self.udp_mut(id)?.broadcast = on;
+        Ok(())
+    }
+
+    /// Joins a multicast group: datagrams sent to `group` on this socket's port
+    /// are delivered to it.
+    pub fn udp_join_multicast(&mut self, id: SocketId, group: IpAddr) -> io::Result<()> {
+        if !group.is_multicast() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{group} is not a multicast address"),
+            ));
+        }
+        self.udp_mut(id)?.groups.insert(group);
+        Ok(())
+    }
+
+    /// Leaves a multicast group.
+    pub fn udp_leave_multicast(&mut self, id: SocketId, group: IpAddr) -> io::Result<()> {
+        if !self.udp_mut(id)?.groups.remove(&group) {
+            return Err(io::Error::new(
+                io::ErrorKind::AddrNotAvailable,
+                format!("{id} is not a member of {group}"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Sets the receive buffer size in payload bytes (`SO_RCVBUF`).
+    pub fn udp_set_recv_buffer(&mut self, id: SocketId, bytes: usize) -> io::Result<()> {
+        self.udp_mut(id)?.recv_capacity = bytes;
+        Ok(())
+    }
+
+    /// Sends to the connected peer.
+    pub fn udp_send(&mut self, now: Time, id: SocketId, buf: &[u8]) -> io::Result<usize> {
+        let peer = self.udp(id)?.peer.ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::NotConnected,
+                format!("{id}: send on an unconnected UDP socket"),
+            )
+        })?;
+        self.udp_send_to(now, id, buf, peer)
+    }
+
+    /// Sends one datagram to `dst`. Errors: `InvalidInput` for a family mismatch or
+    /// a datagram over the MTU, `HostUnreachable` when no node owns `dst`,
+    /// `PermissionDenied` for broadcast without [`udp_set_broadcast`](Self::udp_set_broadcast).
+    pub fn udp_send_to(
+        &mut self,
+        now: Time,
+        id: SocketId,
+        buf: &[u8],
+        dst: SocketAddr,
+    ) -> io::Result<usize> {
+        self.touch(now);
+        let entry = self.entry(id)?;
+        entry.faults.check(FaultOp::Write)?;
+        let node = entry.node;
+        let u = self.udp(id)?;
+        let (local, broadcast_ok) = (u.local, u.broadcast);
+        if local.is_ipv4() != dst.is_ipv4() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "cannot send from {} socket {local} to {} address {dst}: address family mismatch",
+                    family(&local),
+                    family(&dst)
+                ),
+            ));
+        }
+        let max = self.udp_max_payload(&dst);
+        if buf.len() > max {
+            self.entry_mut(id)?.stats.dropped.add(DropReason::Mtu);
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "datagram of {} bytes exceeds MTU {max} (a {}-byte packet less IP and UDP headers), sending to {dst}",
+                    buf.len(),
+                    self.cfg.mtu
+                ),
+            ));
+        }
+        if dst.port() == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("cannot send to port 0 ({dst})"),
+            ));
+        }
+        let targets = self.udp_targets(node, local, dst, broadcast_ok)?;
+        let src_ip = if local.ip().is_unspecified()
+            && (dst.ip().is_multicast() || self.is_broadcast_addr(dst.ip()))
+        {
+            self.node(node)?.addr_like(dst.ip()).unwrap_or(local.ip())
+        } else {
+            self.source_ip(node, local.ip(), dst.ip())?
+        };
+        let src = SocketAddr::new(src_ip, local.port());
+        let entry = self.entry_mut(id)?;
+        entry.stats.packets_sent += 1;
+        entry.stats.bytes_sent += buf.len() as u64;
+        for (to, route) in targets {
+            self.send_packet(
+                now,
+                Packet {
+                    from_node: node,
+                    to_node: to,
+                    src,
+                    dst,
+                    body: Body::Udp(buf.to_vec()),
+                    route,
+                },
+            );
+        }
+        Ok(buf.len())
+    }
+
+    fn is_broadcast_addr(&self, ip: IpAddr) -> bool {
+        if is_v4_broadcast(ip) {
+            return true;
+        }
+        let IpAddr::V4(v4) = ip else { return false };
+        let mask = mask_v4(self.cfg.ipv4_prefix_len);
+        if mask == u32::MAX {
+            return false;
+        }
+        let d = u32::from(v4);
+        self.ip_owner.keys().any(|a| match a {
+            IpAddr::V4(a) => (u32::from(*a) & mask) | !mask == d,
+            IpAddr::V6(_) => false,
+        })
+    }
+
+    /// The nodes a datagram to `dst` goes to.
+    fn udp_targets(
+        &self,
+        node: NodeId,
+        local: SocketAddr,
+        dst: SocketAddr,
+        broadcast_ok: bool,
+    ) -> io::Result<Vec<(NodeId, Route)>> {
+        let ip = dst.ip();
+        if self.is_broadcast_addr(ip) {
+            if !broadcast_ok {
+                return Err(io::Error::new(
+                    io::ErrorKind::PermissionDenied,
+                    format!(
+                        "{local}: sending to broadcast address {dst} needs set_broadcast(true)"
+                    ),
+                ));
+            }
+            let mask = mask_v4(self.cfg.ipv4_prefix_len);
+            let limited = is_v4_broadcast(ip);
+            let targets = self
+                .nodes()
+                .into_iter()
+                .filter(|&n| n != node)
+                .filter(|&n| {
+                    limited
+                        || self.node_addrs(n).iter().any(|a| match (a, ip) {
+                            (IpAddr::V4(a), IpAddr::V4(d)) => {
+                                (u32::from(*a) & mask) | !mask == u32::from(d)
+                            }
+                            _ => false,
+                        })
+                })
+                .map(|n| (n, Route::Link))
+                .collect();
+            return Ok(targets);
+        }
+        if ip.is_multicast() {
+            let mut members = BTreeSet::new();
+            for e in self.sockets.values() {
+                if let SocketKind::Udp(u) = &e.kind {
+                    if e.node != node && u.groups.contains(&ip) {
+                        members.insert(e.node);
+                    }
+                }
+            }
+            return Ok(members.into_iter().map(|n| (n, Route::Link)).collect());
+        }
+        let (to, route) = self
+            .resolve(node, ip)
+            .map_err(|e| io::Error::new(e.kind(), format!("send from {local} to {dst}: {e}")))?;
+        Ok(vec![(to, route)])
+    }
+
+    /// A datagram arrived at its node.
+    pub(crate) fn udp_deliver(&mut self, _now: Time, packet: Packet) {
+        let Body::Udp(data) = packet.body else { return };
+        let (node, dst, src) = (packet.to_node, packet.dst, packet.src);
+        let group = dst.ip().is_multicast();
+        let many = group || self.is_broadcast_addr(dst.ip());
+        let candidates = self
+            .bindings
+            .get(&(node, Proto::Udp, dst.port()))
+            .cloned()
+            .unwrap_or_default();
+        let mut exact = Vec::new();
+        let mut wildcard = Vec::new();
+        for id in candidates {
+            let Ok(u) = self.udp(id) else { continue };
+            if u.local.is_ipv4() != dst.is_ipv4() {
+                continue;
+            }
+            if group && !u.groups.contains(&dst.ip()) {
+                continue;
+            }
+            if u.local.ip() == dst.ip() {
+                exact.push(id);
+            } else if u.local.ip().is_unspecified() {
+                wildcard.push(id);
+            }
+        }
+        let targets: Vec<SocketId> = if many {
+            exact.into_iter().chain(wildcard).collect()
+        } else {
+            exact.into_iter().chain(wildcard).take(1).collect()
+        };
+        if targets.is_empty() {
+            self.drops.add(DropReason::NoSocket);
+            return;
+        }
+        for id in targets {
+            let Some(entry) = self.sockets.get_mut(&id) else {
+                continue;
+            };
+            let SocketKind::Udp(u) = &mut entry.kind else {
+                continue;
+            };
+            if u.peer.is_some_and(|p| p != src) {
+                continue; // connected sockets filter other senders
+            }
+            if u.queued_bytes + data.len() > u.recv_capacity {
+                entry.stats.dropped.add(DropReason::BufferOverflow);
+                self.drops.add(DropReason::BufferOverflow);
+                continue;
+            }
+            u.queued_bytes += data.len();
+            u.queue.push_back((src, data.clone()));
+            entry.stats.packets_received += 1;
+            entry.stats.bytes_received += data.len() as u64;
+            self.notify(id, Readiness::Readable);
+        }
+    }
+
+    /// Receives one datagram: its length (truncated to `buf`, as on Linux, the rest
+    /// is lost) and its sender. `WouldBlock` when none is queued.
+    pub fn udp_recv_from(
+        &mut self,
+        now: Time,
+        id: SocketId,
+        buf: &mut [u8],
+    ) -> io::Result<(usize, SocketAddr)> {
+        self.touch(now);
+        self.entry(id)?.faults.check(FaultOp::Read)?;
+        let u = self.udp_mut(id)?;
+        let Some((src, data)) = u.queue.pop_front() else {
+            return Err(io::ErrorKind::WouldBlock.into());
+        };
+        u.queued_bytes -= data.len();
+        let n = data.len().min(buf.len());
+        buf[..n].copy_from_slice(&data[..n]);
+        Ok((n, src))
+    }
+
+    /// Receives one datagram from the connected peer.
+    pub fn udp_recv(&mut self, now: Time, id: SocketId, buf: &mut [u8]) -> io::Result<usize> {
+        if self.udp(id)?.peer.is_none() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotConnected,
+                format!("{id}: recv on an unconnected UDP socket"),
+            ));
+        }
+        self.udp_recv_from(now, id, buf).map(|(n, _)| n)
+    }
+
+    /// The sender and length of the next datagram, without taking it.
+    pub fn udp_peek_from(&self, id: SocketId) -> io::Result<(usize, SocketAddr)> {
+        let u = self.udp(id)?;
+        u.queue
+            .front()
+            .map(|(src, d)| (d.len(), *src))
+            .ok_or_else(|| io::ErrorKind::WouldBlock.into())
+    }
+}
+
+fn not_udp(id: SocketId) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("{id} is not a UDP socket"),
+    )
+}
