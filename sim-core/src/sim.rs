@@ -423,9 +423,10 @@ impl Sim {
                     }
                 }
             }
-            self.after_event()?;
         }
-        Ok(())
+        // Changes the test made since the last event (a partition, an actor
+        // whose deadline moved) count before the next event is chosen.
+        self.after_event()
     }
 
     fn waiting_clients(&self) -> Vec<String> {

@@ -1,2 +1,61 @@
-//! Simulated network (work in progress): see `model` for the sans-IO state machines.
+//! The simulated network: TCP and UDP sockets with tokio's API, on links
+//! with latency, bandwidth, loss and partitions, under the simulation's
+//! virtual clock and seed.
+//!
+//! Install it in a simulation, then use [`TcpListener`], [`TcpStream`],
+//! [`UdpSocket`] and [`lookup_host`] inside hosts exactly as you would use
+//! `tokio::net`. Host names resolve through the simulation's DNS; each host
+//! has an IPv4 address (10.0.0.1 for the first host, and so on).
+//!
+//! ```
+//! use std::time::Duration;
+//! use sim_net::{LinkConfig, Net, TcpListener, TcpStream};
+//! use tokio::io::{AsyncReadExt, AsyncWriteExt};
+//!
+//! std::thread::spawn(|| {
+//!     let mut sim = sim_core::Builder::new().seed(1).build();
+//!     sim.host("server", || async {
+//!         let listener = TcpListener::bind("0.0.0.0:9000").await?;
+//!         let (mut stream, peer) = listener.accept().await?;
+//!         assert_eq!(peer.ip().to_string(), "10.0.0.2");
+//!         stream.write_all(b"hello").await?;
+//!         std::future::pending().await
+//!     });
+//!     sim.client("client", async {
+//!         let t0 = tokio::time::Instant::now();
+//!         let mut stream = TcpStream::connect("server:9000").await?;
+//!         // SYN and SYN-ACK: one round trip of 2 x 10 ms.
+//!         assert_eq!(t0.elapsed(), Duration::from_millis(20));
+//!         let mut buf = [0u8; 5];
+//!         stream.read_exact(&mut buf).await?;
+//!         assert_eq!(&buf, b"hello");
+//!         Ok(())
+//!     });
+//!     Net::builder()
+//!         .default_link(LinkConfig::fixed(10_000_000)) // 10 ms, in ns
+//!         .install(&mut sim);
+//!     sim.run().unwrap();
+//! }).join().unwrap();
+//! ```
+//!
+//! Underneath is [`model`], a sans-IO model of the network (no tokio, no
+//! threads, no wall clock) that the scheduler steps as an actor. The socket
+//! types are thin handles onto it.
+
+#![cfg(target_os = "linux")]
+#![warn(missing_docs)]
+
+mod addr;
 pub mod model;
+mod net;
+mod state;
+mod tcp;
+mod udp;
+
+pub use addr::{lookup_host, ToSocketAddrs};
+pub use model::{InjectedError, Keepalive, Latency, LinkConfig, Loss, NetConfig, TcpConfig};
+pub use net::{net, Net, NetBuilder};
+pub use tcp::{
+    OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, TcpListener, TcpStream, WriteHalf,
+};
+pub use udp::UdpSocket;

@@ -451,6 +451,24 @@ impl TcpConn {
         Err(io::ErrorKind::WouldBlock.into())
     }
 
+    /// Like [`read`](Self::read) but leaves the bytes in the buffer (no window
+    /// update, no rendezvous opening: peeking is not consuming).
+    pub(crate) fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if !self.recv.is_empty() {
+            return Ok(self.recv.peek(buf));
+        }
+        if let Some(e) = &self.error {
+            return Err(io::Error::new(e.read, e.message.clone()));
+        }
+        if self.fin_received || self.phase == Phase::Closed {
+            return Ok(0);
+        }
+        Err(io::ErrorKind::WouldBlock.into())
+    }
+
     /// Queues bytes for sending; `WouldBlock` when the send buffer is full.
     pub(crate) fn write(&mut self, now: Time, buf: &[u8]) -> io::Result<usize> {
         if let Some(e) = &self.error {

@@ -213,6 +213,14 @@ impl Network {
         result
     }
 
+    /// Copies received bytes into `buf` without consuming them: `Ok(0)` at EOF,
+    /// `WouldBlock` when nothing has arrived yet.
+    pub fn tcp_peek(&mut self, now: Time, id: SocketId, buf: &mut [u8]) -> io::Result<usize> {
+        self.touch(now);
+        self.entry(id)?.faults.check(FaultOp::Read)?;
+        self.conn(id)?.peek(buf)
+    }
+
     /// Writes into the send buffer; `WouldBlock` when it is full.
     pub fn tcp_write(&mut self, now: Time, id: SocketId, buf: &[u8]) -> io::Result<usize> {
         self.touch(now);

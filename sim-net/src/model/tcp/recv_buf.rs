@@ -61,6 +61,15 @@ impl RecvBuffer {
         self.read_total += n as u64;
         n
     }
+
+    /// Copies up to `buf.len()` bytes out without consuming them.
+    pub(crate) fn peek(&self, buf: &mut [u8]) -> usize {
+        let n = buf.len().min(self.bytes.len());
+        for (dst, src) in buf.iter_mut().zip(self.bytes.iter()) {
+            *dst = *src;
+        }
+        n
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,307 @@
+//! [`Net`]: installing the network in a simulation, and shaping it: links,
+//! partitions, holds, introspection.
+//!
+//! Every method takes host names and works both from the test (between
+//! steps, or in the setup) and from inside any host. A change takes effect at
+//! the current virtual instant: packets already in flight across a new
+//! partition are dropped, a released hold delivers in order.
+//!
+//! ```
+//! use std::time::Duration;
+//! use sim_net::{LinkConfig, Net, TcpStream, TcpListener};
+//! use tokio::io::{AsyncReadExt, AsyncWriteExt};
+//!
+//! std::thread::spawn(|| {
+//!     let mut sim = sim_core::Builder::new().build();
+//!     sim.host("server", || async {
+//!         let listener = TcpListener::bind("0.0.0.0:80").await?;
+//!         let (mut s, _) = listener.accept().await?;
+//!         let mut buf = Vec::new();
+//!         s.read_to_end(&mut buf).await?;
+//!         assert_eq!(buf, b"hello");
+//!         std::future::pending().await
+//!     });
+//!     sim.client("client", async {
+//!         let mut s = TcpStream::connect("server:80").await?;
+//!         let net = sim_net::net()?;
+//!         net.partition("client", "server")?;
+//!         s.write_all(b"hello").await?; // queued: the partition holds it back
+//!         tokio::time::sleep(Duration::from_secs(3)).await;
+//!         net.heal("client", "server")?; // retransmission delivers it
+//!         s.shutdown().await?;
+//!         tokio::time::sleep(Duration::from_secs(10)).await;
+//!         Ok(())
+//!     });
+//!     Net::builder().default_link(LinkConfig::fixed(5_000_000)).install(&mut sim);
+//!     sim.run().unwrap();
+//! }).join().unwrap();
+//! ```
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::io;
+use std::net::IpAddr;
+use std::rc::Rc;
+
+use sim_core::Sim;
+
+use crate::model::{
+    ConnectionInfo, DropCounts, LinkConfig, LinkStats, NetConfig, Network, NodeId, TcpConfig,
+};
+use crate::state::{NetActor, NetState};
+
+/// A handle on the simulation's network. Cheap to copy; find it inside hosts
+/// with [`net()`](crate::net).
+#[derive(Clone, Copy, Debug)]
+pub struct Net {
+    _private: (),
+}
+
+/// Settings of the network before it is installed.
+#[derive(Clone, Debug, Default)]
+pub struct NetBuilder {
+    config: NetConfig,
+    addrs: BTreeMap<String, Vec<IpAddr>>,
+}
+
+/// The network of the simulation running on this thread.
+pub fn net() -> io::Result<Net> {
+    NetState::current().map(|_| Net { _private: () })
+}
+
+impl NetBuilder {
+    /// All settings at once (MTU, ephemeral ports, default link, TCP).
+    pub fn config(mut self, config: NetConfig) -> NetBuilder {
+        self.config = config;
+        self
+    }
+
+    /// The link used between any two hosts without a link of their own
+    /// (default: 1 ms fixed latency, unlimited bandwidth, no loss).
+    pub fn default_link(mut self, link: LinkConfig) -> NetBuilder {
+        self.config.default_link = link;
+        self
+    }
+
+    /// TCP settings of every new connection: buffer sizes (0 = rendezvous),
+    /// MSS, timeouts, keepalive.
+    pub fn tcp(mut self, tcp: TcpConfig) -> NetBuilder {
+        self.config.tcp = tcp;
+        self
+    }
+
+    /// Gives host `name` these addresses instead of the automatic one (the
+    /// first IPv4 is what its name resolves to first; add an IPv6 address
+    /// for a dual-stack host).
+    pub fn addrs(mut self, name: &str, addrs: &[IpAddr]) -> NetBuilder {
+        self.addrs.insert(name.to_string(), addrs.to_vec());
+        self
+    }
+
+    /// Plugs the network into `sim`. Installing twice returns the first
+    /// network.
+    pub fn install(self, sim: &mut Sim) -> Net {
+        if sim.extension::<NetState>().is_some() {
+            return Net { _private: () };
+        }
+        let state = Rc::new(NetState::new(Network::with_config(sim.seed(), self.config)));
+        *state.planned_addrs.borrow_mut() = self.addrs;
+        sim.insert_extension(state.clone());
+        for host in sim.hosts() {
+            // Nodes for hosts added so far; later hosts get one when they start.
+            let _ = state.node_of(host);
+        }
+        let id = sim.add_actor(Rc::new(RefCell::new(NetActor {
+            state: state.clone(),
+        })));
+        state.set_actor(id);
+        Net { _private: () }
+    }
+}
+
+impl Net {
+    /// Settings for the network, installed with [`NetBuilder::install`].
+    pub fn builder() -> NetBuilder {
+        NetBuilder::default()
+    }
+
+    /// Installs a network with default settings.
+    pub fn install(sim: &mut Sim) -> Net {
+        NetBuilder::default().install(sim)
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&NetState) -> io::Result<R>) -> io::Result<R> {
+        f(&*NetState::current()?)
+    }
+
+    fn change(
+        &self,
+        f: impl FnOnce(&mut Network, &NetState, u64) -> io::Result<()>,
+    ) -> io::Result<()> {
+        self.with(|s| {
+            let now = NetState::now();
+            let r = {
+                let mut model = s.model.borrow_mut();
+                f(&mut model, s, now)
+            };
+            s.after_change();
+            r
+        })
+    }
+
+    fn pair(s: &NetState, a: &str, b: &str) -> io::Result<(NodeId, NodeId)> {
+        Ok((s.node_named(a)?, s.node_named(b)?))
+    }
+
+    /// The addresses of host `name`.
+    pub fn addrs(&self, name: &str) -> io::Result<Vec<IpAddr>> {
+        self.with(|s| {
+            let node = s.node_named(name)?;
+            Ok(s.model.borrow().node_addrs(node).to_vec())
+        })
+    }
+
+    /// Sets the default link for pairs without a link of their own.
+    pub fn set_default_link(&self, link: LinkConfig) -> io::Result<()> {
+        self.change(|m, _, _| {
+            m.set_default_link(link);
+            Ok(())
+        })
+    }
+
+    /// Sets the link from `from` to `to` (one direction).
+    pub fn set_link(&self, from: &str, to: &str, link: LinkConfig) -> io::Result<()> {
+        self.change(|m, s, _| {
+            let (a, b) = Self::pair(s, from, to)?;
+            m.set_link(a, b, link);
+            Ok(())
+        })
+    }
+
+    /// Sets the links between `a` and `b`, both directions.
+    pub fn set_link_both(&self, a: &str, b: &str, link: LinkConfig) -> io::Result<()> {
+        self.change(|m, s, _| {
+            let (x, y) = Self::pair(s, a, b)?;
+            m.set_link_both(x, y, link);
+            Ok(())
+        })
+    }
+
+    /// Drops everything sent from `from` to `to` (not the other way).
+    pub fn partition_one_way(&self, from: &str, to: &str) -> io::Result<()> {
+        self.change(|m, s, _| {
+            let (a, b) = Self::pair(s, from, to)?;
+            m.partition_one_way(a, b);
+            Ok(())
+        })
+    }
+
+    /// Drops everything between `a` and `b`, both ways.
+    pub fn partition(&self, a: &str, b: &str) -> io::Result<()> {
+        self.change(|m, s, _| {
+            let (x, y) = Self::pair(s, a, b)?;
+            m.partition(x, y);
+            Ok(())
+        })
+    }
+
+    /// Cuts host `name` off from every other host.
+    pub fn isolate(&self, name: &str) -> io::Result<()> {
+        self.change(|m, s, _| {
+            m.isolate(s.node_named(name)?);
+            Ok(())
+        })
+    }
+
+    /// Splits the hosts into groups that cannot reach each other.
+    pub fn split(&self, groups: &[&[&str]]) -> io::Result<()> {
+        self.change(|m, s, _| {
+            let nodes: Vec<Vec<NodeId>> = groups
+                .iter()
+                .map(|g| g.iter().map(|n| s.node_named(n)).collect())
+                .collect::<io::Result<_>>()?;
+            let refs: Vec<&[NodeId]> = nodes.iter().map(Vec::as_slice).collect();
+            m.split(&refs);
+            Ok(())
+        })
+    }
+
+    /// Heals the partition between `a` and `b` (both directions).
+    pub fn heal(&self, a: &str, b: &str) -> io::Result<()> {
+        self.change(|m, s, _| {
+            let (x, y) = Self::pair(s, a, b)?;
+            m.heal(x, y);
+            Ok(())
+        })
+    }
+
+    /// Heals every partition involving host `name`.
+    pub fn heal_node(&self, name: &str) -> io::Result<()> {
+        self.change(|m, s, _| {
+            m.heal_node(s.node_named(name)?);
+            Ok(())
+        })
+    }
+
+    /// Heals every partition.
+    pub fn heal_all(&self) -> io::Result<()> {
+        self.change(|m, _, _| {
+            m.heal_all();
+            Ok(())
+        })
+    }
+
+    /// Holds packets from `from` to `to` (queued, not delivered) until released.
+    pub fn hold(&self, from: &str, to: &str) -> io::Result<()> {
+        self.change(|m, s, _| {
+            let (a, b) = Self::pair(s, from, to)?;
+            m.hold(a, b);
+            Ok(())
+        })
+    }
+
+    /// Releases held packets from `from` to `to`, in order, with the link's
+    /// latency counted from now.
+    pub fn release(&self, from: &str, to: &str) -> io::Result<()> {
+        self.change(|m, s, now| {
+            let (a, b) = Self::pair(s, from, to)?;
+            m.release(now, a, b);
+            Ok(())
+        })
+    }
+
+    /// Releases every hold.
+    pub fn release_all(&self) -> io::Result<()> {
+        self.change(|m, _, now| {
+            m.release_all(now);
+            Ok(())
+        })
+    }
+
+    /// Counters of the link from `from` to `to`.
+    pub fn link_stats(&self, from: &str, to: &str) -> io::Result<LinkStats> {
+        self.with(|s| {
+            let (a, b) = Self::pair(s, from, to)?;
+            Ok(s.model.borrow().link_stats(a, b))
+        })
+    }
+
+    /// Packets dropped in the whole network, by reason.
+    pub fn drop_counts(&self) -> io::Result<DropCounts> {
+        self.with(|s| Ok(s.model.borrow().drop_counts().clone()))
+    }
+
+    /// Every TCP connection with its state and buffered bytes.
+    pub fn connections(&self) -> io::Result<Vec<ConnectionInfo>> {
+        self.with(|s| Ok(s.model.borrow().connections()))
+    }
+
+    /// Runs `f` on the model itself, for anything the handle does not cover.
+    pub fn with_model<R>(&self, f: impl FnOnce(&mut Network) -> R) -> io::Result<R> {
+        self.with(|s| {
+            let r = f(&mut s.model.borrow_mut());
+            s.after_change();
+            Ok(r)
+        })
+    }
+}

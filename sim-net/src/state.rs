@@ -1,0 +1,255 @@
+//! The network of a running simulation: the model, the tasks waiting on its
+//! sockets, and the actor through which the scheduler drives it.
+//!
+//! One [`NetState`] lives in the `Sim` as an extension. Socket handles hold
+//! only a [`SocketId`] and find the state through the simulation running on
+//! their thread, so they are `Send` like tokio's (host code may hold them
+//! across `tokio::spawn`), while everything actually happens on the
+//! simulation thread.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr};
+use std::rc::Rc;
+use std::task::{Context, Waker};
+
+use sim_core::{Actor, ActorId, HostEvent, HostId, SimTime};
+
+use crate::model::{Network, NodeId, Notification, Readiness, SocketId, Time};
+
+/// Which waiters a readiness change concerns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Interest {
+    /// Reading, accepting, receiving.
+    Read,
+    /// Writing, connecting, sending.
+    Write,
+}
+
+#[derive(Default)]
+struct Waiters {
+    read: Vec<Waker>,
+    write: Vec<Waker>,
+}
+
+fn add_waker(list: &mut Vec<Waker>, waker: &Waker) {
+    if !list.iter().any(|w| w.will_wake(waker)) {
+        list.push(waker.clone());
+    }
+}
+
+pub(crate) struct NetState {
+    pub(crate) model: RefCell<Network>,
+    waiters: RefCell<BTreeMap<SocketId, Waiters>>,
+    actor: Cell<Option<ActorId>>,
+    /// `nodes[host index]`: the host's node, once it has one.
+    nodes: RefCell<Vec<Option<NodeId>>>,
+    /// Addresses chosen in the builder for hosts that have no node yet.
+    pub(crate) planned_addrs: RefCell<BTreeMap<String, Vec<IpAddr>>>,
+}
+
+/// The automatic IPv4 address of the `index`-th host: 10.0.0.1, 10.0.0.2, ...
+/// 254 per /24, so every address is a usable host address.
+pub(crate) fn auto_ipv4(index: usize) -> IpAddr {
+    let subnet = (index / 254) as u32;
+    let host = (index % 254) as u32 + 1;
+    IpAddr::V4(Ipv4Addr::from((10u32 << 24) | (subnet << 8) | host))
+}
+
+impl NetState {
+    pub(crate) fn new(model: Network) -> NetState {
+        NetState {
+            model: RefCell::new(model),
+            waiters: RefCell::new(BTreeMap::new()),
+            actor: Cell::new(None),
+            nodes: RefCell::new(Vec::new()),
+            planned_addrs: RefCell::new(BTreeMap::new()),
+        }
+    }
+
+    pub(crate) fn set_actor(&self, id: ActorId) {
+        self.actor.set(Some(id));
+    }
+
+    /// The network of the simulation running on this thread.
+    pub(crate) fn current() -> io::Result<Rc<NetState>> {
+        sim_core::extension::<NetState>().ok_or_else(|| {
+            let why = if sim_core::in_simulation() {
+                "this simulation has no network: call sim_net::Net::install(&mut sim) in the setup"
+            } else {
+                "a simulated socket was used outside its simulation (no simulation runs on this thread)"
+            };
+            io::Error::other(why)
+        })
+    }
+
+    /// Virtual time now, in the model's unit.
+    pub(crate) fn now() -> Time {
+        sim_core::sim_time().map_or(0, SimTime::as_nanos)
+    }
+
+    /// The node of host `host`, creating it (with its planned or automatic
+    /// addresses) the first time.
+    pub(crate) fn node_of(&self, host: HostId) -> io::Result<NodeId> {
+        if let Some(Some(node)) = self.nodes.borrow().get(host.index()) {
+            return Ok(*node);
+        }
+        let name = sim_core::name_of(host).unwrap_or_else(|| host.to_string());
+        let addrs = self
+            .planned_addrs
+            .borrow()
+            .get(&name)
+            .cloned()
+            .unwrap_or_else(|| vec![auto_ipv4(host.index())]);
+        let node = self.model.borrow_mut().add_node(&name, &addrs)?;
+        let mut nodes = self.nodes.borrow_mut();
+        if nodes.len() <= host.index() {
+            nodes.resize(host.index() + 1, None);
+        }
+        nodes[host.index()] = Some(node);
+        Ok(node)
+    }
+
+    /// The node of the host whose code is running.
+    pub(crate) fn current_node(&self, what: &str) -> io::Result<NodeId> {
+        let host = sim_core::current_host().ok_or_else(|| {
+            io::Error::other(format!(
+                "{what} must be called from inside a host (sockets belong to a host's node)"
+            ))
+        })?;
+        self.node_of(host)
+    }
+
+    /// The node of the host called `name`.
+    pub(crate) fn node_named(&self, name: &str) -> io::Result<NodeId> {
+        let host = sim_core::host_id(name).ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("no host is named `{name}`"),
+            )
+        })?;
+        self.node_of(host)
+    }
+
+    /// Runs a model operation at the current virtual time, then wakes whoever
+    /// it made ready and tells the scheduler the network's deadline may have
+    /// moved.
+    pub(crate) fn op<R>(&self, f: impl FnOnce(&mut Network, Time) -> R) -> R {
+        let r = f(&mut self.model.borrow_mut(), Self::now());
+        self.after_change();
+        r
+    }
+
+    /// Like [`op`](Self::op), registering `cx`'s waker for `interest` on
+    /// `socket` if the operation would block.
+    pub(crate) fn poll_op<R>(
+        &self,
+        cx: &mut Context<'_>,
+        socket: SocketId,
+        interest: Interest,
+        f: impl FnOnce(&mut Network, Time) -> io::Result<R>,
+    ) -> std::task::Poll<io::Result<R>> {
+        match self.op(f) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                self.register(cx, socket, interest);
+                std::task::Poll::Pending
+            }
+            other => std::task::Poll::Ready(other),
+        }
+    }
+
+    pub(crate) fn register(&self, cx: &Context<'_>, socket: SocketId, interest: Interest) {
+        let mut waiters = self.waiters.borrow_mut();
+        let w = waiters.entry(socket).or_default();
+        match interest {
+            Interest::Read => add_waker(&mut w.read, cx.waker()),
+            Interest::Write => add_waker(&mut w.write, cx.waker()),
+        }
+    }
+
+    /// Forgets the waiters of a closed socket.
+    pub(crate) fn forget(&self, socket: SocketId) {
+        self.waiters.borrow_mut().remove(&socket);
+    }
+
+    pub(crate) fn after_change(&self) {
+        self.dispatch();
+        if let Some(id) = self.actor.get() {
+            sim_core::actor_changed(id);
+        }
+    }
+
+    /// Wakes the tasks waiting on every socket whose readiness changed.
+    fn dispatch(&self) {
+        let notes: Vec<Notification> = self.model.borrow_mut().take_notifications();
+        if notes.is_empty() {
+            return;
+        }
+        let mut wake = Vec::new();
+        {
+            let mut waiters = self.waiters.borrow_mut();
+            for n in notes {
+                let Some(w) = waiters.get_mut(&n.socket) else {
+                    continue;
+                };
+                match n.readiness {
+                    Readiness::Readable | Readiness::Acceptable => wake.append(&mut w.read),
+                    Readiness::Writable => wake.append(&mut w.write),
+                    Readiness::Closed => {
+                        wake.append(&mut w.read);
+                        wake.append(&mut w.write);
+                    }
+                }
+            }
+        }
+        // Woken outside the borrow: waking may run nothing, but it writes to
+        // other hosts' runtimes, which must not find the state borrowed.
+        for waker in wake {
+            waker.wake();
+        }
+    }
+}
+
+/// The scheduler's view of the network: one actor that delivers packets and
+/// fires TCP timers at the model's deadlines.
+pub(crate) struct NetActor {
+    pub(crate) state: Rc<NetState>,
+}
+
+impl Actor for NetActor {
+    fn name(&self) -> &str {
+        "network"
+    }
+
+    fn next_deadline(&self) -> Option<SimTime> {
+        self.state
+            .model
+            .borrow()
+            .next_deadline()
+            .map(SimTime::from_nanos)
+    }
+
+    fn step(&mut self, now: SimTime) {
+        self.state.model.borrow_mut().advance(now.as_nanos());
+        self.state.dispatch();
+    }
+
+    fn host_event(&mut self, host: HostId, event: HostEvent) {
+        let Ok(node) = self.state.node_of(host) else {
+            return;
+        };
+        let now = NetState::now();
+        {
+            let mut model = self.state.model.borrow_mut();
+            match event {
+                // A machine that was down comes back with no sockets.
+                HostEvent::Started if !model.is_up(node) => model.node_restarted(now, node),
+                HostEvent::Crashed => model.node_crashed(now, node),
+                HostEvent::Stopped => model.node_killed(now, node),
+                _ => {}
+            }
+        }
+        self.state.dispatch();
+    }
+}

@@ -1,0 +1,116 @@
+//! [`TcpListener`]: accepts simulated TCP connections.
+
+use std::future::poll_fn;
+use std::io;
+use std::net::SocketAddr;
+use std::task::{Context, Poll};
+
+use crate::addr::{resolve, ToSocketAddrs};
+use crate::model::{InjectedError, SocketId};
+use crate::state::{Interest, NetState};
+use crate::TcpStream;
+
+/// The accept backlog tokio uses for `TcpListener::bind`.
+const BACKLOG: usize = 1024;
+
+/// A TCP socket listening for connections, like `tokio::net::TcpListener`.
+#[derive(Debug)]
+pub struct TcpListener {
+    id: SocketId,
+}
+
+impl TcpListener {
+    /// Listens on the first of `addr`'s addresses that works. `0.0.0.0:p`
+    /// listens on every address of the host; port 0 picks an ephemeral port.
+    ///
+    /// Errors: `AddrInUse` if the port is taken, `AddrNotAvailable` if the
+    /// host does not have the address; outside a host, an error saying so.
+    pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
+        let state = NetState::current()?;
+        let node = state.current_node("TcpListener::bind")?;
+        let mut last = None;
+        for a in resolve(addr)? {
+            match state.op(|m, now| m.tcp_listen(now, node, a, BACKLOG)) {
+                Ok(id) => return Ok(TcpListener { id }),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| io::Error::other("no address to bind")))
+    }
+
+    /// Waits for the next connection: the stream and the peer's address.
+    pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        poll_fn(|cx| self.poll_accept(cx)).await
+    }
+
+    /// Polls for a connection (for `Listener` traits of other crates).
+    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
+        let state = match NetState::current() {
+            Ok(s) => s,
+            Err(e) => return Poll::Ready(Err(e)),
+        };
+        state
+            .poll_op(cx, self.id, Interest::Read, |m, now| {
+                m.tcp_accept(now, self.id)
+            })
+            .map_ok(|(id, peer)| (TcpStream::from_id(id), peer))
+    }
+
+    /// The address this listener is bound to.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        NetState::current()?.model.borrow().local_addr(self.id)
+    }
+
+    /// Makes the listener accept a connection that appears to come from
+    /// `from`, without any client host: the returned stream is the other end
+    /// (usable from the test or from any host). For allow-list tests.
+    pub fn inject_connection(&self, from: SocketAddr) -> io::Result<TcpStream> {
+        let state = NetState::current()?;
+        let id = state.op(|m, now| m.inject_connection(now, self.id, from))?;
+        Ok(TcpStream::from_id(id))
+    }
+
+    /// Makes `accept` fail with `err` until cleared with `None` (Go's
+    /// nettest `SetAcceptError`). The error reaches the caller as a normal
+    /// `io::Error`.
+    pub fn set_accept_error(&self, err: Option<InjectedError>) -> io::Result<()> {
+        NetState::current()?.op(|m, _| m.set_accept_error(self.id, err))
+    }
+
+    /// Makes [`TcpListener::close`] fail with `err` (Go's nettest `SetCloseError`).
+    pub fn set_close_error(&self, err: Option<InjectedError>) -> io::Result<()> {
+        NetState::current()?.op(|m, _| m.set_close_error(self.id, err))
+    }
+
+    /// Whether `accept` would return at once (without blocking).
+    pub fn can_accept(&self) -> bool {
+        NetState::current().is_ok_and(|s| s.model.borrow().can_accept(self.id))
+    }
+
+    /// Whether the listener has been closed.
+    pub fn is_closed(&self) -> bool {
+        NetState::current().is_ok_and(|s| s.model.borrow().is_closed(self.id))
+    }
+
+    /// Closes the listener, reporting an injected close error if one is set.
+    pub fn close(self) -> io::Result<()> {
+        let id = self.id;
+        std::mem::forget(self);
+        close_socket(id)
+    }
+}
+
+/// Closes socket `id` and forgets its waiters.
+pub(crate) fn close_socket(id: SocketId) -> io::Result<()> {
+    let state = NetState::current()?;
+    state.forget(id);
+    state.op(|m, now| m.close(now, id))
+}
+
+impl Drop for TcpListener {
+    fn drop(&mut self) {
+        // Outside the simulation (or after a crash removed it) there is
+        // nothing left to close.
+        let _ = close_socket(self.id);
+    }
+}
