@@ -148,6 +148,12 @@ impl Network {
 
     /// A read (or `recv_from`) would not return `WouldBlock`.
     pub fn can_read(&self, id: SocketId) -> bool {
+        // An injected read error is returned at once: a read would not block,
+        // and a task waiting in `readable()` must wake to meet it (without
+        // this, `readable()` stayed pending forever after `set_read_error`).
+        if self.has_fault(id, FaultOp::Read) {
+            return true;
+        }
         match self.sockets.get(&id).map(|e| &e.kind) {
             Some(SocketKind::Stream(c)) => c.can_read(),
             Some(SocketKind::Udp(u)) => u.can_read(),
@@ -158,6 +164,10 @@ impl Network {
 
     /// A write would not return `WouldBlock` (UDP sockets are always writable).
     pub fn can_write(&self, id: SocketId) -> bool {
+        // As for reads: an injected write error is returned at once.
+        if self.has_fault(id, FaultOp::Write) {
+            return true;
+        }
         match self.sockets.get(&id).map(|e| &e.kind) {
             Some(SocketKind::Stream(c)) => c.can_write(),
             Some(SocketKind::Udp(_)) => true,
@@ -166,7 +176,15 @@ impl Network {
         }
     }
 
-    /// An accept would not return `WouldBlock`.
+    /// Whether an injected error is set for `op` on socket `id`.
+    fn has_fault(&self, id: SocketId, op: FaultOp) -> bool {
+        self.sockets
+            .get(&id)
+            .is_some_and(|e| e.faults.check(op).is_err())
+    }
+
+    /// A connection is waiting to be accepted (an injected accept error does
+    /// not count: this says whether `accept` would hand out a connection).
     pub fn can_accept(&self, id: SocketId) -> bool {
         match self.sockets.get(&id).map(|e| &e.kind) {
             Some(SocketKind::Listener(l)) => !l.accept_queue.is_empty(),
