@@ -69,6 +69,7 @@ fn ours() -> Rates {
     let params = Params {
         hosts: HOSTS,
         virtual_secs: OUR_VIRTUAL_SECS,
+        ..Params::DEFAULT
     };
     match runner::run_seed(scenario, &params, 0) {
         SeedOutcome::Passed(report) => Rates {

@@ -78,7 +78,9 @@ impl ClockAnchor {
     }
 }
 
-/// Virtual time now, or zero outside a simulation.
-fn virtual_now() -> SimTime {
+/// Virtual time now, or zero outside a simulation. Unlike the host clocks,
+/// this is the simulation's own time, comparable across hosts and with
+/// instants chosen in the setup.
+pub fn virtual_now() -> SimTime {
     sim_core::sim_time().unwrap_or(SimTime::ZERO)
 }

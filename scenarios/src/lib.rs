@@ -24,7 +24,7 @@
 //! use scenarios::{registry, Params};
 //!
 //! let heartbeats = registry::find("heartbeats").unwrap();
-//! let params = Params { hosts: 5, virtual_secs: 30 };
+//! let params = Params { hosts: 5, virtual_secs: 30, ..Params::DEFAULT };
 //! let reports = heartbeats
 //!     .harness(&params)
 //!     .seeds(0..2)
@@ -34,19 +34,27 @@
 //! assert_ne!(reports[0].trace_hash, reports[1].trace_hash, "each seed staggers the hosts differently");
 //! ```
 //!
-//! Scenarios: [`heartbeats`], [`crash_restart`], and [`broken`], which is
-//! broken on purpose to show replay and stays out of `--all`.
+//! Scenarios: [`heartbeats`], [`crash_restart`], the network scenarios on
+//! sim-net ([`echo`], [`udp_ping`], [`partition_heal`], [`bulk`]), and
+//! [`broken`], which is broken on purpose to show replay and stays out of
+//! `--all`.
 
 #![cfg(target_os = "linux")]
 #![warn(missing_docs)]
 
 pub mod broken;
+pub mod bulk;
 pub mod clocks;
 pub mod crash_restart;
+pub mod echo;
 pub mod heartbeats;
 pub mod params;
+pub mod partition_heal;
+pub mod pattern;
 pub mod registry;
 pub mod runner;
+pub mod udp_ping;
+pub mod wire;
 
 pub use params::{Param, Params};
 pub use registry::Scenario;

@@ -20,6 +20,12 @@ pub enum Param {
     Hosts,
     /// `--virtual-secs N`: how long (in virtual seconds) the scenario runs.
     VirtualSecs,
+    /// `--clients N`: how many clients talk to the server.
+    Clients,
+    /// `--messages N`: how many messages (or pings) each client sends.
+    Messages,
+    /// `--bytes N`: how many bytes a stream carries.
+    Bytes,
 }
 
 impl Param {
@@ -28,17 +34,21 @@ impl Param {
         match self {
             Param::Hosts => "--hosts",
             Param::VirtualSecs => "--virtual-secs",
+            Param::Clients => "--clients",
+            Param::Messages => "--messages",
+            Param::Bytes => "--bytes",
         }
     }
 }
 
 impl fmt::Display for Param {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let default = Params::default();
-        match self {
-            Param::Hosts => write!(f, "{} N (default {})", self.flag(), default.hosts),
-            Param::VirtualSecs => write!(f, "{} N (default {})", self.flag(), default.virtual_secs),
-        }
+        write!(
+            f,
+            "{} N (default {})",
+            self.flag(),
+            Params::DEFAULT.get(*self)
+        )
     }
 }
 
@@ -50,24 +60,41 @@ pub struct Params {
     pub hosts: u32,
     /// Virtual duration in seconds (`--virtual-secs`).
     pub virtual_secs: u64,
+    /// Number of clients (`--clients`).
+    pub clients: u32,
+    /// Messages or pings per client (`--messages`).
+    pub messages: u32,
+    /// Bytes of a stream (`--bytes`).
+    pub bytes: u64,
 }
 
 impl Default for Params {
-    /// 100 hosts for one virtual hour: the workload the issue measures.
+    /// [`Params::DEFAULT`].
     fn default() -> Self {
-        Params {
-            hosts: 100,
-            virtual_secs: 3600,
-        }
+        Params::DEFAULT
     }
 }
 
 impl Params {
+    /// The defaults, usable in `const` items (`..Params::DEFAULT`): 100
+    /// hosts for one virtual hour (the workload the heartbeats benchmark
+    /// measures), 8 clients of 50 messages, streams of 1 MiB.
+    pub const DEFAULT: Params = Params {
+        hosts: 100,
+        virtual_secs: 3600,
+        clients: 8,
+        messages: 50,
+        bytes: 1 << 20,
+    };
+
     /// The value of knob `param`.
     pub fn get(&self, param: Param) -> u64 {
         match param {
             Param::Hosts => u64::from(self.hosts),
             Param::VirtualSecs => self.virtual_secs,
+            Param::Clients => u64::from(self.clients),
+            Param::Messages => u64::from(self.messages),
+            Param::Bytes => self.bytes,
         }
     }
 

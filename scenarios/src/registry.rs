@@ -19,7 +19,7 @@ use std::time::Duration;
 use sim_core::{Builder, Harness, Sim};
 
 use crate::params::{Param, Params};
-use crate::{broken, crash_restart, heartbeats};
+use crate::{broken, bulk, crash_restart, echo, heartbeats, partition_heal, udp_ping};
 
 /// The command that runs this crate's binary; replay commands start with it.
 pub const COMMAND_PREFIX: &str = "cargo run --release -p scenarios --";
@@ -82,9 +82,13 @@ pub fn all() -> &'static [Scenario] {
     &SCENARIOS
 }
 
-static SCENARIOS: [Scenario; 3] = [
+static SCENARIOS: [Scenario; 7] = [
     heartbeats::SCENARIO,
     crash_restart::SCENARIO,
+    echo::SCENARIO,
+    udp_ping::SCENARIO,
+    partition_heal::SCENARIO,
+    bulk::SCENARIO,
     broken::SCENARIO,
 ];
 

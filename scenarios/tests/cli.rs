@@ -8,6 +8,8 @@ use serde_json::Value;
 
 /// Scaled down for a debug build.
 const SMALL: [&str; 4] = ["--hosts", "10", "--virtual-secs", "60"];
+/// The network scenarios, scaled down for a debug build.
+const NET_SMALL: [&str; 6] = ["--clients", "3", "--messages", "12", "--bytes", "200000"];
 
 fn scenarios(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_scenarios"))
@@ -49,7 +51,15 @@ fn run_json(name: &str, seed: u64, extra: &[&str]) -> Value {
 
 #[test]
 fn same_seed_same_trace_hash_across_processes() {
-    for (name, extra) in [("heartbeats", &SMALL[..]), ("crash-restart", &[][..])] {
+    let cases = [
+        ("heartbeats", &SMALL[..]),
+        ("crash-restart", &[][..]),
+        ("echo", &NET_SMALL[..]),
+        ("udp-ping", &NET_SMALL[..]),
+        ("partition-heal", &NET_SMALL[..]),
+        ("bulk", &NET_SMALL[..]),
+    ];
+    for (name, extra) in cases {
         let a = run_json(name, 5, extra);
         let b = run_json(name, 5, extra);
         let c = run_json(name, 6, extra);
@@ -135,10 +145,22 @@ fn replay_commands_carry_non_default_parameters() {
     let params = scenarios::Params {
         hosts: 7,
         virtual_secs: 3600,
+        ..scenarios::Params::DEFAULT
     };
     assert_eq!(
         scenario.replay_command(9, &params),
         "cargo run --release -p scenarios -- run heartbeats --seed 9 --hosts 7"
+    );
+    let bulk = registry::find("bulk").unwrap();
+    let params = scenarios::Params {
+        bytes: 5,
+        hosts: 7,
+        ..scenarios::Params::DEFAULT
+    };
+    assert_eq!(
+        bulk.replay_command(2, &params),
+        "cargo run --release -p scenarios -- run bulk --seed 2 --bytes 5",
+        "only the knobs bulk reads"
     );
 }
 
@@ -146,6 +168,7 @@ fn replay_commands_carry_non_default_parameters() {
 fn all_runs_every_included_scenario() {
     let mut args = vec!["run", "--all"];
     args.extend_from_slice(&SMALL);
+    args.extend_from_slice(&NET_SMALL);
     let (out, all) = json(&args);
     assert!(out.status.success(), "{all}");
     assert_eq!(all["failures"], 0);
@@ -155,7 +178,17 @@ fn all_runs_every_included_scenario() {
         .iter()
         .map(|s| s["scenario"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["heartbeats", "crash-restart"]);
+    assert_eq!(
+        names,
+        [
+            "heartbeats",
+            "crash-restart",
+            "echo",
+            "udp-ping",
+            "partition-heal",
+            "bulk"
+        ]
+    );
 
     let human = scenarios(&args);
     assert!(human.status.success());

@@ -47,6 +47,15 @@ pub struct RunArgs {
     /// Virtual duration in seconds, for scenarios that read it.
     #[arg(long, default_value_t = Params::default().virtual_secs)]
     pub virtual_secs: u64,
+    /// Number of clients, for scenarios that read it.
+    #[arg(long, default_value_t = Params::DEFAULT.clients)]
+    pub clients: u32,
+    /// Messages (or pings) per client, for scenarios that read it.
+    #[arg(long, default_value_t = Params::DEFAULT.messages)]
+    pub messages: u32,
+    /// Bytes of a stream, for scenarios that read it.
+    #[arg(long, default_value_t = Params::DEFAULT.bytes)]
+    pub bytes: u64,
     /// Seeds run at once in a sweep (default: the number of CPUs). Results
     /// do not depend on it: each seed runs alone on a fresh thread.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..1025))]
@@ -59,6 +68,9 @@ impl RunArgs {
         Params {
             hosts: self.hosts,
             virtual_secs: self.virtual_secs,
+            clients: self.clients,
+            messages: self.messages,
+            bytes: self.bytes,
         }
     }
 

@@ -1,0 +1,188 @@
+//! Benchmark: TCP ping-pong between two hosts over one connection, 64-byte
+//! messages, on our simulator and on turmoil 0.7.2 in the same process,
+//! counting messages per wall second.
+//!
+//! ```text
+//! CARGO_TARGET_DIR=/work/target-scen cargo bench -p scenarios --bench pingpong
+//! ```
+//!
+//! A round trip is two messages (ping and pong); the figures count both.
+//! Our link has a fixed 1 us latency: a latency of zero would put the whole
+//! run at one virtual instant, which the scheduler reports as a livelock.
+//! turmoil runs with zero latency and 1 ms ticks (its smallest useful
+//! setting: it delivers at tick boundaries whatever the latency). Each
+//! side asserts it saw every pong carry the ping's bytes.
+//!
+//! `PINGPONG_ROUND_TRIPS=N` and `TURMOIL_ROUND_TRIPS=N` change the counts
+//! (`TURMOIL_ROUND_TRIPS=0` runs ours alone, for a profile).
+//! turmoil runs on the main thread, which never runs a `sim_core::Sim`, so
+//! our clock interposition forwards its clock reads to the real clock.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use sim_core::{Builder, Harness};
+use sim_net::{LinkConfig, Net};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const MESSAGE: usize = 64;
+const OUR_ROUND_TRIPS: u64 = 500_000;
+const TURMOIL_ROUND_TRIPS: u64 = 200_000;
+const LATENCY_NS: u64 = 1_000;
+const PORT: u16 = 7000;
+
+/// Packets the ping side's link directions carried in our run (both
+/// directions), read by the client at the end.
+static OUR_PACKETS: AtomicU64 = AtomicU64::new(0);
+
+/// One measurement.
+struct Rate {
+    round_trips: u64,
+    wall: Duration,
+}
+
+impl Rate {
+    fn messages_per_sec(&self) -> f64 {
+        (2 * self.round_trips) as f64 / self.wall.as_secs_f64()
+    }
+
+    fn print(&self, who: &str) {
+        println!(
+            "{who:8} {:>8} round trips = {:>8} messages ({MESSAGE} B, both directions counted): \
+             {:>8.3} s wall, {:>12.0} messages/wall s",
+            self.round_trips,
+            2 * self.round_trips,
+            self.wall.as_secs_f64(),
+            self.messages_per_sec()
+        );
+    }
+}
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn main() {
+    let ours = ours(env_or("PINGPONG_ROUND_TRIPS", OUR_ROUND_TRIPS));
+    ours.print("ours");
+    let turmoil_round_trips = env_or("TURMOIL_ROUND_TRIPS", TURMOIL_ROUND_TRIPS);
+    if turmoil_round_trips == 0 {
+        return; // ours alone, for a profile
+    }
+    let turmoil = turmoil(turmoil_round_trips);
+    turmoil.print("turmoil");
+    println!(
+        "ratio (messages per wall s, ours / turmoil): {:.1}x",
+        ours.messages_per_sec() / turmoil.messages_per_sec()
+    );
+}
+
+/// The ping side, shared by both simulators: writes a numbered message,
+/// reads the echo, checks it.
+async fn ping<S>(mut stream: S, round_trips: u64) -> std::io::Result<()>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let mut out = [0u8; MESSAGE];
+    let mut back = [0u8; MESSAGE];
+    for i in 0..round_trips {
+        out[..8].copy_from_slice(&i.to_le_bytes());
+        stream.write_all(&out).await?;
+        stream.read_exact(&mut back).await?;
+        if back != out {
+            return Err(std::io::Error::other(format!(
+                "pong {i} differs from its ping"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The pong side: echoes fixed-size messages until EOF.
+async fn pong<S>(mut stream: S) -> std::io::Result<()>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let mut buf = [0u8; MESSAGE];
+    loop {
+        match stream.read_exact(&mut buf).await {
+            Ok(_) => stream.write_all(&buf).await?,
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Our simulator, one seed on a fresh thread; the report's wall time covers
+/// the run, not the setup.
+fn ours(round_trips: u64) -> Rate {
+    let virtual_limit =
+        Duration::from_nanos(LATENCY_NS * 4 * round_trips) + Duration::from_secs(60);
+    let reports = Harness::new()
+        .ignore_env()
+        .builder(Builder::new().time_limit(virtual_limit))
+        .seeds([0])
+        .run(move |sim| {
+            sim.host("pong", || async {
+                let listener = sim_net::TcpListener::bind(("0.0.0.0", PORT)).await?;
+                let (stream, _) = listener.accept().await?;
+                pong(stream).await?;
+                std::future::pending().await
+            });
+            sim.client("ping", async move {
+                let stream = sim_net::TcpStream::connect(("pong", PORT)).await?;
+                ping(stream, round_trips).await?;
+                let net = sim_net::net()?;
+                let packets = net.link_stats("ping", "pong")?.packets_delivered
+                    + net.link_stats("pong", "ping")?.packets_delivered;
+                OUR_PACKETS.store(packets, Ordering::Relaxed);
+                Ok(())
+            });
+            Net::builder()
+                .default_link(LinkConfig::fixed(LATENCY_NS))
+                .install(sim);
+        });
+    let events = reports[0].events;
+    let packets = OUR_PACKETS.load(Ordering::Relaxed);
+    println!(
+        "ours: {events} scheduler events ({:.2} per round trip), {packets} packets ({:.2} per round \
+         trip: data and a pure ACK each way, no delayed ACK), {:.0} ns wall per event",
+        events as f64 / round_trips as f64,
+        packets as f64 / round_trips as f64,
+        reports[0].wall.as_nanos() as f64 / events as f64
+    );
+    Rate {
+        round_trips,
+        wall: reports[0].wall,
+    }
+}
+
+/// turmoil, zero latency, on this (non-simulation) thread.
+fn turmoil(round_trips: u64) -> Rate {
+    let mut sim = turmoil::Builder::new()
+        .min_message_latency(Duration::ZERO)
+        .max_message_latency(Duration::ZERO)
+        .tick_duration(Duration::from_millis(1))
+        .simulation_duration(Duration::from_secs(round_trips * 4 / 1000 + 3600))
+        .build();
+    sim.host("pong", || async {
+        let listener = turmoil::net::TcpListener::bind(("0.0.0.0", PORT)).await?;
+        let (stream, _) = listener.accept().await?;
+        pong(stream).await?;
+        Ok(())
+    });
+    sim.client("ping", async move {
+        let stream = turmoil::net::TcpStream::connect(("pong", PORT)).await?;
+        ping(stream, round_trips).await?;
+        Ok(())
+    });
+    let started = Instant::now();
+    sim.run().expect("turmoil ping-pong");
+    Rate {
+        round_trips,
+        wall: started.elapsed(),
+    }
+}
