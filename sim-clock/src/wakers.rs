@@ -84,6 +84,12 @@ pub fn take_woken() -> Vec<HostIndex> {
     WOKEN.with(|w| std::mem::take(&mut *w.borrow_mut()))
 }
 
+/// Like [`take_woken`], appending to `out` (the scheduler reuses one buffer
+/// for this, which it calls after every event).
+pub fn drain_woken_into(out: &mut Vec<HostIndex>) {
+    WOKEN.with(|w| out.append(&mut w.borrow_mut()));
+}
+
 /// Whether the stepped host was unparked since the last call (and clears it).
 pub(crate) fn take_stepping_unparked() -> bool {
     STEPPING_UNPARKED

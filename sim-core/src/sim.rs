@@ -103,6 +103,8 @@ pub struct Sim {
     instant_events: u64,
     /// Hosts that reported `Busy` at the current instant (for livelock reports).
     busy_now: Vec<HostId>,
+    woken_buf: Vec<u32>,
+    dirty_buf: Vec<ActorId>,
     wall: Stopwatch,
     watchdog: Option<std::sync::Arc<crate::watchdog::Beacon>>,
     // Last: the thread stays a simulation thread until everything above is gone.
@@ -170,6 +172,8 @@ impl Sim {
             clients_unfinished: 0,
             instant_events: 0,
             busy_now: Vec::new(),
+            woken_buf: Vec::new(),
+            dirty_buf: Vec::new(),
             wall: Stopwatch::start(),
             _guard: guard,
         })
@@ -719,17 +723,27 @@ impl Sim {
     /// deadline changed, lifecycle commands, until none is left.
     pub(crate) fn after_event(&mut self) -> Result<(), SimError> {
         loop {
-            let woken = sim_clock::wakers::take_woken();
-            let dirty = std::mem::take(&mut *self.world.dirty_actors.borrow_mut());
-            let commands = std::mem::take(&mut *self.world.commands.borrow_mut());
-            if woken.is_empty() && dirty.is_empty() && commands.is_empty() {
-                return Ok(());
-            }
-            for h in woken {
+            // Scratch buffers kept in `self`: this runs after every event.
+            let mut woken = std::mem::take(&mut self.woken_buf);
+            let mut dirty = std::mem::take(&mut self.dirty_buf);
+            sim_clock::wakers::drain_woken_into(&mut woken);
+            dirty.append(&mut self.world.dirty_actors.borrow_mut());
+            let commands = if self.world.commands.borrow().is_empty() {
+                Vec::new()
+            } else {
+                std::mem::take(&mut *self.world.commands.borrow_mut())
+            };
+            let idle = woken.is_empty() && dirty.is_empty() && commands.is_empty();
+            for h in woken.drain(..) {
                 self.wake_host(HostId(h));
             }
-            for a in dirty {
+            for a in dirty.drain(..) {
                 self.refresh_actor(a);
+            }
+            self.woken_buf = woken;
+            self.dirty_buf = dirty;
+            if idle {
+                return Ok(());
             }
             for c in commands {
                 if let Err(e) = self.apply(c) {

@@ -47,6 +47,8 @@ pub(crate) struct NetState {
     nodes: RefCell<Vec<Option<NodeId>>>,
     /// Addresses chosen in the builder for hosts that have no node yet.
     pub(crate) planned_addrs: RefCell<BTreeMap<String, Vec<IpAddr>>>,
+    notes_buf: RefCell<Vec<Notification>>,
+    wake_buf: RefCell<Vec<Waker>>,
 }
 
 /// The automatic IPv4 address of the `index`-th host: 10.0.0.1, 10.0.0.2, ...
@@ -65,6 +67,8 @@ impl NetState {
             actor: Cell::new(None),
             nodes: RefCell::new(Vec::new()),
             planned_addrs: RefCell::new(BTreeMap::new()),
+            notes_buf: RefCell::new(Vec::new()),
+            wake_buf: RefCell::new(Vec::new()),
         }
     }
 
@@ -182,14 +186,17 @@ impl NetState {
 
     /// Wakes the tasks waiting on every socket whose readiness changed.
     fn dispatch(&self) {
-        let notes: Vec<Notification> = self.model.borrow_mut().take_notifications();
-        if notes.is_empty() {
+        if !self.model.borrow().has_notifications() {
             return;
         }
-        let mut wake = Vec::new();
+        // Scratch buffers live in the state so that this, which runs after
+        // every socket operation, does not allocate.
+        let mut notes = std::mem::take(&mut *self.notes_buf.borrow_mut());
+        let mut wake = std::mem::take(&mut *self.wake_buf.borrow_mut());
+        self.model.borrow_mut().drain_notifications_into(&mut notes);
         {
             let mut waiters = self.waiters.borrow_mut();
-            for n in notes {
+            for n in notes.drain(..) {
                 let Some(w) = waiters.get_mut(&n.socket) else {
                     continue;
                 };
@@ -203,11 +210,13 @@ impl NetState {
                 }
             }
         }
-        // Woken outside the borrow: waking may run nothing, but it writes to
+        *self.notes_buf.borrow_mut() = notes;
+        // Woken outside every borrow: waking runs no task, but it writes to
         // other hosts' runtimes, which must not find the state borrowed.
-        for waker in wake {
+        for waker in wake.drain(..) {
             waker.wake();
         }
+        *self.wake_buf.borrow_mut() = wake;
     }
 }
 

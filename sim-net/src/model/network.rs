@@ -37,6 +37,9 @@ pub struct Network {
     pub(crate) timers: BTreeSet<(Time, SocketId)>,
     pub(crate) notifier: Notifier,
     pub(crate) drops: DropCounts,
+    /// Scratch space for [`Link::transmit`]'s output, kept to avoid an
+    /// allocation per packet.
+    transmit_buf: Vec<(Time, Packet)>,
 }
 
 impl Network {
@@ -65,6 +68,7 @@ impl Network {
             timers: BTreeSet::new(),
             notifier: Notifier::default(),
             drops: DropCounts::default(),
+            transmit_buf: Vec::new(),
         }
     }
 
@@ -254,6 +258,12 @@ impl Network {
         self.notifier.take()
     }
 
+    /// Like [`take_notifications`](Self::take_notifications), appending to
+    /// `out` so that a caller draining after every operation reuses one buffer.
+    pub fn drain_notifications_into(&mut self, out: &mut Vec<Notification>) {
+        self.notifier.drain_into(out);
+    }
+
     /// Whether readiness changes are waiting to be taken.
     pub fn has_notifications(&self) -> bool {
         !self.notifier.is_empty()
@@ -346,8 +356,10 @@ impl Network {
         let SocketKind::Stream(conn) = &mut entry.kind else {
             return;
         };
-        let segments = std::mem::take(&mut conn.out);
-        let events = std::mem::take(&mut conn.events);
+        // Taken out to release the borrow of `self.sockets`, and given back
+        // (emptied, capacity kept) below so the next flush does not allocate.
+        let mut segments = std::mem::take(&mut conn.out);
+        let mut events = std::mem::take(&mut conn.events);
         let (local, remote, route, peer_node, parent) = (
             conn.local,
             conn.remote,
@@ -356,7 +368,7 @@ impl Network {
             conn.parent,
         );
         entry.stats.packets_sent += segments.len() as u64;
-        for seg in segments {
+        for seg in segments.drain(..) {
             self.send_packet(
                 now,
                 Packet {
@@ -370,7 +382,7 @@ impl Network {
             );
         }
         let mut remove = false;
-        for ev in events {
+        for ev in events.drain(..) {
             match ev {
                 ConnEvent::Readable => self.notifier.push(node, id, Readiness::Readable),
                 ConnEvent::Writable => self.notifier.push(node, id, Readiness::Writable),
@@ -391,6 +403,12 @@ impl Network {
         if remove {
             self.remove_socket(id);
         } else {
+            if let Some(SocketKind::Stream(conn)) = self.sockets.get_mut(&id).map(|e| &mut e.kind) {
+                if conn.out.is_empty() && conn.events.is_empty() {
+                    conn.out = segments;
+                    conn.events = events;
+                }
+            }
             self.sync_timer(id);
         }
     }
@@ -561,6 +579,31 @@ impl Network {
         })
     }
 
+    /// Hands `packet` to the link `from -> to`, borrowing its configuration
+    /// in place (no copy per packet).
+    fn transmit_on_link(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        now: Time,
+        packet: Packet,
+        out: &mut Vec<(Time, Packet)>,
+    ) -> Result<(), DropReason> {
+        let cfg = self
+            .link_cfg
+            .get(&(from, to))
+            .unwrap_or(&self.cfg.default_link);
+        let (seed, nodes) = (self.seed, &self.nodes);
+        let link = self.links.entry((from, to)).or_insert_with(|| {
+            Link::new(
+                seed,
+                &nodes[from.0 as usize].name,
+                &nodes[to.0 as usize].name,
+            )
+        });
+        link.transmit(cfg, now, packet, out)
+    }
+
     /// Puts a packet on its way at `now`.
     pub(crate) fn send_packet(&mut self, now: Time, packet: Packet) {
         match packet.route {
@@ -591,22 +634,20 @@ impl Network {
     /// Runs a packet through its link; `floor` keeps a batch in order (release).
     pub(crate) fn transmit(&mut self, now: Time, packet: Packet, floor: Option<&mut Time>) {
         let (from, to) = (packet.from_node, packet.to_node);
-        let cfg = self.link_config(from, to).clone();
-        let mut out = Vec::with_capacity(1);
-        let result = self
-            .link_mut(from, to)
-            .transmit(&cfg, now, packet, &mut out);
+        let mut out = std::mem::take(&mut self.transmit_buf);
+        let result = self.transmit_on_link(from, to, now, packet, &mut out);
         if let Err(reason) = result {
             self.drops.add(reason);
         }
         let mut floor = floor;
-        for (mut at, p) in out {
+        for (mut at, p) in out.drain(..) {
             if let Some(f) = floor.as_deref_mut() {
                 at = at.max(*f);
                 *f = at;
             }
             self.in_flight.push(at, p);
         }
+        self.transmit_buf = out;
     }
 
     fn deliver(&mut self, now: Time, packet: Packet) {

@@ -41,6 +41,10 @@ pub(crate) struct Notifier {
     seen: BTreeSet<Notification>,
 }
 
+/// Below this many pending notifications a linear scan finds repeats faster
+/// than a set (and allocates nothing); above it the set takes over.
+const SCAN_LIMIT: usize = 32;
+
 impl Notifier {
     pub(crate) fn push(&mut self, node: NodeId, socket: SocketId, readiness: Readiness) {
         let n = Notification {
@@ -48,6 +52,15 @@ impl Notifier {
             socket,
             readiness,
         };
+        if self.pending.len() < SCAN_LIMIT {
+            if !self.pending.contains(&n) {
+                self.pending.push(n);
+            }
+            return;
+        }
+        if self.seen.is_empty() {
+            self.seen.extend(self.pending.iter().copied());
+        }
         if self.seen.insert(n) {
             self.pending.push(n);
         }
@@ -56,6 +69,13 @@ impl Notifier {
     pub(crate) fn take(&mut self) -> Vec<Notification> {
         self.seen.clear();
         std::mem::take(&mut self.pending)
+    }
+
+    /// Moves the pending notifications to the end of `out`, keeping this
+    /// queue's buffer for the next ones.
+    pub(crate) fn drain_into(&mut self, out: &mut Vec<Notification>) {
+        self.seen.clear();
+        out.append(&mut self.pending);
     }
 
     pub(crate) fn is_empty(&self) -> bool {

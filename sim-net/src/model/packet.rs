@@ -3,7 +3,8 @@
 //! The queue is ordered by `(deliver_time, sequence number)`: packets due at the same
 //! instant leave in the order they were queued, never by address or hash order.
 
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::net::SocketAddr;
 
 use super::ids::{NodeId, SocketId, Time};
@@ -93,33 +94,54 @@ impl Packet {
 }
 
 /// Packets in flight, ordered by delivery time then by insertion.
+/// Packets in flight, delivered in `(time, sequence number)` order so that
+/// same-instant packets keep the order they were sent in.
+///
+/// The packets themselves sit in a slab; the heap orders small
+/// `(time, seq, slot)` keys. Packets are large (two socket addresses and a
+/// segment), and this queue is on the path of every packet: sifting keys
+/// instead of packets, and reusing slots, keeps it free of copies and
+/// allocations.
 #[derive(Debug, Default)]
 pub(crate) struct PacketQueue {
-    queue: BTreeMap<(Time, u64), Packet>,
+    order: BinaryHeap<Reverse<(Time, u64, u32)>>,
+    slots: Vec<Option<Packet>>,
+    free: Vec<u32>,
     next_seq: u64,
 }
 
 impl PacketQueue {
     pub(crate) fn push(&mut self, at: Time, packet: Packet) {
-        self.queue.insert((at, self.next_seq), packet);
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot as usize] = Some(packet);
+                slot
+            }
+            None => {
+                self.slots.push(Some(packet));
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.order.push(Reverse((at, self.next_seq, slot)));
         self.next_seq += 1;
     }
 
     pub(crate) fn next_time(&self) -> Option<Time> {
-        self.queue.keys().next().map(|&(t, _)| t)
+        self.order.peek().map(|Reverse((at, _, _))| *at)
     }
 
-    /// The earliest packet due at or before `now`.
     pub(crate) fn pop_due(&mut self, now: Time) -> Option<(Time, Packet)> {
-        let (&(t, _), _) = self.queue.iter().next()?;
-        if t > now {
+        if self.next_time()? > now {
             return None;
         }
-        self.queue.pop_first().map(|((t, _), p)| (t, p))
+        let Reverse((at, _, slot)) = self.order.pop()?;
+        let packet = self.slots[slot as usize].take()?;
+        self.free.push(slot);
+        Some((at, packet))
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.queue.len()
+        self.order.len()
     }
 }
 

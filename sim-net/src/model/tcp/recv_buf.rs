@@ -54,10 +54,8 @@ impl RecvBuffer {
 
     /// Copies up to `buf.len()` bytes out; returns how many.
     pub(crate) fn read(&mut self, buf: &mut [u8]) -> usize {
-        let n = buf.len().min(self.bytes.len());
-        for (dst, src) in buf.iter_mut().zip(self.bytes.drain(..n)) {
-            *dst = src;
-        }
+        let n = self.peek(buf);
+        self.bytes.drain(..n);
         self.read_total += n as u64;
         n
     }
@@ -65,9 +63,12 @@ impl RecvBuffer {
     /// Copies up to `buf.len()` bytes out without consuming them.
     pub(crate) fn peek(&self, buf: &mut [u8]) -> usize {
         let n = buf.len().min(self.bytes.len());
-        for (dst, src) in buf.iter_mut().zip(self.bytes.iter()) {
-            *dst = *src;
-        }
+        // The ring buffer is at most two slices: copy them whole rather than
+        // byte by byte (this is the read path of every TCP byte).
+        let (front, back) = self.bytes.as_slices();
+        let from_front = n.min(front.len());
+        buf[..from_front].copy_from_slice(&front[..from_front]);
+        buf[from_front..n].copy_from_slice(&back[..n - from_front]);
         n
     }
 }
