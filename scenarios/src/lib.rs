@@ -35,7 +35,10 @@
 //! ```
 //!
 //! Scenarios: [`heartbeats`], [`crash_restart`], the network scenarios on
-//! sim-net ([`echo`], [`udp_ping`], [`partition_heal`], [`bulk`]), and
+//! sim-net ([`echo`], [`udp_ping`], [`partition_heal`], [`bulk`]), gRPC
+//! with tonic over sim-net ([`grpc_ping`], on the [`pinger`] service), HTTP
+//! with axum and hyper over sim-net ([`http_allowlist`], the [`p2p_relay`]
+//! variants), and
 //! [`broken`], which is broken on purpose to show replay and stays out of
 //! `--all`.
 
@@ -47,13 +50,19 @@ pub mod bulk;
 pub mod clocks;
 pub mod crash_restart;
 pub mod echo;
+pub mod grpc_caller;
+pub mod grpc_ping;
 pub mod heartbeats;
+pub mod http_allowlist;
+pub mod p2p_relay;
 pub mod params;
 pub mod partition_heal;
 pub mod pattern;
+pub mod pinger;
 pub mod registry;
 pub mod runner;
 pub mod udp_ping;
+pub mod web;
 pub mod wire;
 
 pub use params::{Param, Params};

@@ -19,7 +19,10 @@ use std::time::Duration;
 use sim_core::{Builder, Harness, Sim};
 
 use crate::params::{Param, Params};
-use crate::{broken, bulk, crash_restart, echo, heartbeats, partition_heal, udp_ping};
+use crate::{
+    broken, bulk, crash_restart, echo, grpc_ping, heartbeats, http_allowlist, p2p_relay,
+    partition_heal, udp_ping,
+};
 
 /// The command that runs this crate's binary; replay commands start with it.
 pub const COMMAND_PREFIX: &str = "cargo run --release -p scenarios --";
@@ -82,13 +85,19 @@ pub fn all() -> &'static [Scenario] {
     &SCENARIOS
 }
 
-static SCENARIOS: [Scenario; 7] = [
+static SCENARIOS: [Scenario; 13] = [
     heartbeats::SCENARIO,
     crash_restart::SCENARIO,
     echo::SCENARIO,
     udp_ping::SCENARIO,
     partition_heal::SCENARIO,
     bulk::SCENARIO,
+    grpc_ping::SCENARIO,
+    http_allowlist::SCENARIO,
+    p2p_relay::SCENARIO,
+    p2p_relay::PEER_RESTART,
+    p2p_relay::RELAY_CRASH,
+    p2p_relay::PARTITION,
     broken::SCENARIO,
 ];
 

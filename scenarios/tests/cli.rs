@@ -58,6 +58,12 @@ fn same_seed_same_trace_hash_across_processes() {
         ("udp-ping", &NET_SMALL[..]),
         ("partition-heal", &NET_SMALL[..]),
         ("bulk", &NET_SMALL[..]),
+        ("grpc-ping", &NET_SMALL[..]),
+        ("http-allowlist", &NET_SMALL[..]),
+        ("p2p-relay", &NET_SMALL[..]),
+        ("p2p-relay-peer-restart", &NET_SMALL[..]),
+        ("p2p-relay-relay-crash", &NET_SMALL[..]),
+        ("p2p-relay-partition", &NET_SMALL[..]),
     ];
     for (name, extra) in cases {
         let a = run_json(name, 5, extra);
@@ -186,7 +192,13 @@ fn all_runs_every_included_scenario() {
             "echo",
             "udp-ping",
             "partition-heal",
-            "bulk"
+            "bulk",
+            "grpc-ping",
+            "http-allowlist",
+            "p2p-relay",
+            "p2p-relay-peer-restart",
+            "p2p-relay-relay-crash",
+            "p2p-relay-partition"
         ]
     );
 

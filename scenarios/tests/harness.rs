@@ -43,7 +43,8 @@ fn every_scenario_in_all_is_tested() {
         .filter(|s| s.in_all)
         .map(|s| s.name)
         .collect();
-    // The network scenarios are tested in tests/network.rs.
+    // The network scenarios are tested in tests/network.rs, gRPC in
+    // tests/grpc.rs, HTTP in tests/http.rs.
     assert_eq!(
         included,
         [
@@ -52,7 +53,13 @@ fn every_scenario_in_all_is_tested() {
             "echo",
             "udp-ping",
             "partition-heal",
-            "bulk"
+            "bulk",
+            "grpc-ping",
+            "http-allowlist",
+            "p2p-relay",
+            "p2p-relay-peer-restart",
+            "p2p-relay-relay-crash",
+            "p2p-relay-partition"
         ]
     );
 }

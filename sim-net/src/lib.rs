@@ -45,6 +45,8 @@
 #![cfg(target_os = "linux")]
 #![warn(missing_docs)]
 
+#[cfg(any(feature = "tonic", feature = "hyper", feature = "axum"))]
+mod adapters;
 mod addr;
 pub mod model;
 mod net;
@@ -52,6 +54,12 @@ mod state;
 mod tcp;
 mod udp;
 
+#[cfg(feature = "axum")]
+pub use adapters::axum;
+#[cfg(feature = "hyper")]
+pub use adapters::hyper;
+#[cfg(feature = "tonic")]
+pub use adapters::tonic;
 pub use addr::{lookup_host, ToSocketAddrs};
 pub use model::{InjectedError, Keepalive, Latency, LinkConfig, Loss, NetConfig, TcpConfig};
 pub use net::{net, Net, NetBuilder};

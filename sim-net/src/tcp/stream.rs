@@ -40,6 +40,20 @@ fn ready<T>(
     }
 }
 
+/// Opens a connecting socket from the current host's node to `remote`.
+fn start_connect(remote: SocketAddr) -> io::Result<SocketId> {
+    let state = state()?;
+    let node = state.current_node("TcpStream::connect")?;
+    state.op(|m, now| m.tcp_connect(now, node, remote))
+}
+
+/// Ready once the handshake of `id` finished or failed.
+fn poll_connected(cx: &mut Context<'_>, id: SocketId) -> Poll<io::Result<()>> {
+    ready(state(), |s| {
+        s.poll_op(cx, id, Interest::Write, |m, _| m.tcp_connect_result(id))
+    })
+}
+
 impl TcpStream {
     pub(crate) fn from_id(id: SocketId) -> TcpStream {
         TcpStream {
@@ -55,11 +69,12 @@ impl TcpStream {
     /// unreachable (partitioned or crashed), and a `HostUnreachable` error
     /// naming the address if no host has it.
     pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
-        let state = state()?;
-        let node = state.current_node("TcpStream::connect")?;
+        // Nothing that is not `Send` lives across an await here (the network
+        // state is looked up on every poll), so the future is `Send` like
+        // tokio's and can be handed to tonic, hyper or `tokio::spawn`.
         let mut last = None;
         for remote in resolve(addr)? {
-            let id = match state.op(|m, now| m.tcp_connect(now, node, remote)) {
+            let id = match start_connect(remote) {
                 Ok(id) => id,
                 Err(e) => {
                     last = Some(e);
@@ -67,11 +82,7 @@ impl TcpStream {
                 }
             };
             let stream = TcpStream::from_id(id);
-            let done = poll_fn(|cx| {
-                state.poll_op(cx, id, Interest::Write, |m, _| m.tcp_connect_result(id))
-            })
-            .await;
-            match done {
+            match poll_fn(|cx| poll_connected(cx, id)).await {
                 Ok(()) => return Ok(stream),
                 Err(e) => last = Some(e),
             }
@@ -290,4 +301,14 @@ impl AsyncWrite for TcpStream {
     fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Poll::Ready(self.shutdown_write())
     }
+}
+
+/// Compile-time check: the futures users hand to `tokio::spawn`, tonic or
+/// hyper are `Send`, as tokio's are.
+#[allow(dead_code)]
+fn futures_are_send() {
+    fn is_send<T: Send>(_: T) {}
+    is_send(TcpStream::connect("server:80"));
+    is_send(crate::TcpListener::bind("0.0.0.0:80"));
+    is_send(crate::UdpSocket::bind("0.0.0.0:0"));
 }

@@ -1,0 +1,16 @@
+//! Generates the Pinger service (proto/pinger.proto) with tonic-prost-build.
+//!
+//! prost-build needs `protoc`, which the machines do not have: the
+//! `protoc-bin-vendored` crate ships the binary, and `PROTOC` points at it.
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let protoc = protoc_bin_vendored::protoc_bin_path()?;
+    std::env::set_var("PROTOC", protoc);
+    println!("cargo:rerun-if-changed=proto/pinger.proto");
+    tonic_prost_build::configure()
+        // The simulation dials through `sim_net::tonic`, not tonic's own
+        // `connect(dst)`, so the transport helpers are left out.
+        .build_transport(false)
+        .compile_protos(&["proto/pinger.proto"], &["proto"])?;
+    Ok(())
+}
