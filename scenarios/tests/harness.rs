@@ -3,6 +3,8 @@
 //! `SIM_SEEDS=N` widens the sweep. The deliberately broken one fails on
 //! some seeds and passes on others.
 
+mod common;
+
 use scenarios::{registry, Params};
 
 /// Small enough for a debug build on two cores, big enough to stagger
@@ -14,16 +16,7 @@ const SMALL: Params = Params {
 };
 
 fn run_included(name: &str, seeds: std::ops::Range<u64>) {
-    let scenario = registry::find(name).unwrap();
-    assert!(scenario.in_all, "`{name}` should be part of --all");
-    let reports = scenario
-        .harness(&SMALL)
-        .seeds(seeds)
-        .run(scenario.setup_with(&SMALL));
-    assert!(!reports.is_empty());
-    for r in &reports {
-        assert!(r.events > 0, "seed {} ran no event", r.seed);
-    }
+    common::run_included(name, &SMALL, seeds);
 }
 
 #[test]

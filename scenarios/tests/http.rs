@@ -6,10 +6,12 @@
 //! and `SIM_SEEDS=N` widens a sweep. A debug build runs a few seeds each
 //! (the release runner sweeps 100: see the guide's scenarios chapter).
 
+mod common;
+
 use std::io;
 use std::time::Duration;
 
-use scenarios::{registry, web, Params};
+use scenarios::{web, Params};
 use sim_core::harness::FailureCause;
 use sim_core::{ErrorKind, Harness, RunReport};
 use sim_net::{InjectedError, Net, TcpListener};
@@ -32,16 +34,7 @@ const HTTP: [&str; 5] = [
 
 fn run(name: &str, seeds: std::ops::Range<u64>) -> Vec<RunReport> {
     sim_core::logging::init();
-    let scenario = registry::find(name).unwrap();
-    assert!(scenario.in_all, "`{name}` should be part of --all");
-    let reports = scenario
-        .harness(&SMALL)
-        .seeds(seeds)
-        .run(scenario.setup_with(&SMALL));
-    for r in &reports {
-        assert!(r.events > 0, "{name}: seed {} ran no event", r.seed);
-    }
-    reports
+    common::run_included(name, &SMALL, seeds)
 }
 
 #[test]
@@ -71,31 +64,12 @@ fn p2p_relay_survives_a_partition_between_the_peers() {
 
 #[test]
 fn each_seed_replays_event_for_event() {
-    for name in HTTP {
-        let scenario = registry::find(name).unwrap();
-        scenario
-            .harness(&SMALL)
-            .ignore_env()
-            .seeds([11])
-            .check_determinism(true)
-            .run(scenario.setup_with(&SMALL));
-    }
+    common::assert_replays_event_for_event(&HTTP, &SMALL);
 }
 
 #[test]
 fn every_seed_draws_another_run() {
-    for name in HTTP {
-        let scenario = registry::find(name).unwrap();
-        let reports = scenario
-            .harness(&SMALL)
-            .ignore_env()
-            .seeds(0..2)
-            .run(scenario.setup_with(&SMALL));
-        assert_ne!(
-            reports[0].trace_hash, reports[1].trace_hash,
-            "{name}: seeds 0 and 1 ran the same trace"
-        );
-    }
+    common::assert_seeds_differ(&HTTP, &SMALL);
 }
 
 /// The cause of a run that must fail.

@@ -3,9 +3,11 @@
 //! run from each seed. Through `sim_core::Harness`, so `SIM_SEED=S` replays
 //! one seed and `SIM_SEEDS=N` widens the sweep.
 
+mod common;
+
 use std::time::Duration;
 
-use scenarios::{bulk, registry, wire, Params};
+use scenarios::{bulk, wire, Params};
 use sim_core::RunReport;
 
 /// Small enough for a debug build: a few clients and messages, and a
@@ -21,17 +23,7 @@ const SMALL: Params = Params {
 const NETWORK: [&str; 4] = ["echo", "udp-ping", "partition-heal", "bulk"];
 
 fn run(name: &str, seeds: impl IntoIterator<Item = u64>) -> Vec<RunReport> {
-    let scenario = registry::find(name).unwrap();
-    assert!(scenario.in_all, "`{name}` should be part of --all");
-    let reports = scenario
-        .harness(&SMALL)
-        .seeds(seeds)
-        .run(scenario.setup_with(&SMALL));
-    assert!(!reports.is_empty());
-    for r in &reports {
-        assert!(r.events > 0, "{name}: seed {} ran no event", r.seed);
-    }
-    reports
+    common::run_included(name, &SMALL, seeds)
 }
 
 #[test]
@@ -56,31 +48,12 @@ fn bulk_passes() {
 
 #[test]
 fn each_seed_replays_event_for_event() {
-    for name in NETWORK {
-        let scenario = registry::find(name).unwrap();
-        scenario
-            .harness(&SMALL)
-            .ignore_env()
-            .seeds([11])
-            .check_determinism(true)
-            .run(scenario.setup_with(&SMALL));
-    }
+    common::assert_replays_event_for_event(&NETWORK, &SMALL);
 }
 
 #[test]
 fn every_seed_draws_another_run() {
-    for name in NETWORK {
-        let scenario = registry::find(name).unwrap();
-        let reports = scenario
-            .harness(&SMALL)
-            .ignore_env()
-            .seeds(0..2)
-            .run(scenario.setup_with(&SMALL));
-        assert_ne!(
-            reports[0].trace_hash, reports[1].trace_hash,
-            "{name}: seeds 0 and 1 ran the same trace"
-        );
-    }
+    common::assert_seeds_differ(&NETWORK, &SMALL);
 }
 
 #[test]

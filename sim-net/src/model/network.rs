@@ -568,15 +568,17 @@ impl Network {
     }
 
     pub(crate) fn link_mut(&mut self, from: NodeId, to: NodeId) -> &mut Link {
-        let seed = self.seed;
-        let nodes = &self.nodes;
-        self.links.entry((from, to)).or_insert_with(|| {
-            Link::new(
-                seed,
-                &nodes[from.0 as usize].name,
-                &nodes[to.0 as usize].name,
-            )
-        })
+        link_slot(&mut self.links, &self.nodes, self.seed, from, to)
+    }
+
+    /// Counts a packet from `from` to `to` dropped by a partition, on the
+    /// link and in the network's totals.
+    pub(crate) fn count_partition_drop(&mut self, from: NodeId, to: NodeId) {
+        self.link_mut(from, to)
+            .stats
+            .dropped
+            .add(DropReason::Partition);
+        self.drops.add(DropReason::Partition);
     }
 
     /// Hands `packet` to the link `from -> to`, borrowing its configuration
@@ -593,15 +595,7 @@ impl Network {
             .link_cfg
             .get(&(from, to))
             .unwrap_or(&self.cfg.default_link);
-        let (seed, nodes) = (self.seed, &self.nodes);
-        let link = self.links.entry((from, to)).or_insert_with(|| {
-            Link::new(
-                seed,
-                &nodes[from.0 as usize].name,
-                &nodes[to.0 as usize].name,
-            )
-        });
-        link.transmit(cfg, now, packet, out)
+        link_slot(&mut self.links, &self.nodes, self.seed, from, to).transmit(cfg, now, packet, out)
     }
 
     /// Puts a packet on its way at `now`.
@@ -618,8 +612,7 @@ impl Network {
                     let link = self.link_mut(from, to);
                     link.stats.packets_sent += 1;
                     link.stats.bytes_sent += packet.wire_size() as u64;
-                    link.stats.dropped.add(DropReason::Partition);
-                    self.drops.add(DropReason::Partition);
+                    self.count_partition_drop(from, to);
                     return;
                 }
                 if self.partitions.is_held(from, to) {
@@ -655,11 +648,7 @@ impl Network {
         match packet.route {
             Route::Link => {
                 if self.partitions.is_blocked(from, to) {
-                    self.link_mut(from, to)
-                        .stats
-                        .dropped
-                        .add(DropReason::Partition);
-                    self.drops.add(DropReason::Partition);
+                    self.count_partition_drop(from, to);
                     return;
                 }
                 if self.partitions.is_held(from, to) {
@@ -729,4 +718,23 @@ pub(crate) fn closed_socket(id: SocketId) -> io::Error {
         io::ErrorKind::NotConnected,
         format!("{id} is closed (or its node crashed)"),
     )
+}
+
+/// The link `from -> to`, made on first use with its own random stream.
+/// A free function over the fields it needs, so callers can hold other
+/// fields of the network (the link settings) borrowed at the same time.
+fn link_slot<'a>(
+    links: &'a mut BTreeMap<(NodeId, NodeId), Link>,
+    nodes: &[Node],
+    seed: u64,
+    from: NodeId,
+    to: NodeId,
+) -> &'a mut Link {
+    links.entry((from, to)).or_insert_with(|| {
+        Link::new(
+            seed,
+            &nodes[from.0 as usize].name,
+            &nodes[to.0 as usize].name,
+        )
+    })
 }

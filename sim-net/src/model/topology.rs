@@ -4,7 +4,6 @@
 use super::ids::{NodeId, Time};
 use super::link::LinkConfig;
 use super::network::Network;
-use super::stats::DropReason;
 
 impl Network {
     /// Settings for every ordered pair without its own link settings.
@@ -101,11 +100,7 @@ impl Network {
         let mut floor = now;
         for packet in held {
             if self.partitions.is_blocked(from, to) {
-                self.link_mut(from, to)
-                    .stats
-                    .dropped
-                    .add(DropReason::Partition);
-                self.drops.add(DropReason::Partition);
+                self.count_partition_drop(from, to);
                 continue;
             }
             self.transmit(now, packet, Some(&mut floor));
