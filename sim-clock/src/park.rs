@@ -52,7 +52,7 @@ pub fn begin_step() {
 }
 
 /// A future that completes with the [`ParkOutcome`] of the runtime polling it.
-/// Run it with `runtime.block_on(local_set.run_until(ParkProbe))`.
+/// Run it with `local_runtime.block_on(ParkProbe)`.
 #[derive(Debug, Default)]
 pub struct ParkProbe;
 

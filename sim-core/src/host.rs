@@ -1,9 +1,10 @@
 //! A host: one tokio current-thread runtime running the host's code.
 //!
-//! Each host owns a runtime built with I/O and time enabled (not paused) and
-//! a `LocalSet`, so `tokio::spawn` and `spawn_local` inside host code land on
-//! that host, and host futures need not be `Send`. Stepping a host runs
-//! `block_on(local.run_until(ParkProbe))`: every ready task runs until the
+//! Each host owns a `LocalRuntime` (tokio's current-thread runtime that also
+//! runs `!Send` tasks) built with I/O and time enabled (not paused), so
+//! `tokio::spawn` and `spawn_local` inside host code land on that host, and
+//! host futures need not be `Send`. Stepping a host runs
+//! `block_on(ParkProbe)`: every ready task runs until the
 //! runtime parks, and the interposed `epoll_wait` reports when its next timer
 //! is due (see `sim_clock::park`). Crashing a host drops the runtime, and
 //! with it every task, as a real crash would.
@@ -17,8 +18,7 @@ use std::time::Duration;
 
 use sim_clock::park::{self, ParkOutcome, ParkProbe};
 use sim_clock::{wakers, SimTime};
-use tokio::runtime::Runtime;
-use tokio::task::LocalSet;
+use tokio::runtime::{LocalOptions, LocalRuntime};
 
 use crate::panics::{payload_message, CatchUnwind};
 use crate::queue::Schedule;
@@ -118,9 +118,7 @@ pub const SELECT_IS_SEEDED: bool = cfg!(tokio_unstable);
 
 /// A running incarnation of a host.
 pub(crate) struct HostRuntime {
-    // Field order is drop order: tasks (in the LocalSet) go before the runtime.
-    local: LocalSet,
-    rt: Runtime,
+    rt: LocalRuntime,
     started_at: SimTime,
     waker_fds: Vec<i32>,
     main: Rc<Cell<Option<MainOutcome>>>,
@@ -140,17 +138,16 @@ impl HostRuntime {
         builder.enable_io().enable_time();
         seed_select(&mut builder, &rng_seed);
         wakers::begin_build(index);
-        let built = builder.build();
+        let built = builder.build_local(LocalOptions::default());
         let waker_fds = wakers::end_build();
         let rt = built?;
-        let local = LocalSet::new();
         let main = Rc::new(Cell::new(None));
         let done = main.clone();
         let future = {
             let _enter = rt.enter();
             make_main()
         };
-        local.spawn_local(async move {
+        rt.spawn_local(async move {
             let outcome = match CatchUnwind::new(future).await {
                 Ok(Ok(())) => MainOutcome::Ok,
                 Ok(Err(e)) => MainOutcome::Err(e.to_string()),
@@ -159,7 +156,6 @@ impl HostRuntime {
             done.set(Some(outcome));
         });
         Ok(HostRuntime {
-            local,
             rt,
             started_at: now,
             waker_fds,
@@ -171,10 +167,8 @@ impl HostRuntime {
     /// message of a panic that escaped the runtime itself.
     pub(crate) fn step(&self) -> std::result::Result<ParkOutcome, String> {
         park::begin_step();
-        panic::catch_unwind(AssertUnwindSafe(|| {
-            self.rt.block_on(self.local.run_until(ParkProbe))
-        }))
-        .map_err(|p| payload_message(&*p))
+        panic::catch_unwind(AssertUnwindSafe(|| self.rt.block_on(ParkProbe)))
+            .map_err(|p| payload_message(&*p))
     }
 
     /// The main future's outcome, once it has ended.
