@@ -149,7 +149,7 @@ fn ours(round_trips: u64) -> Rate {
     let packets = OUR_PACKETS.load(Ordering::Relaxed);
     println!(
         "ours: {events} scheduler events ({:.2} per round trip), {packets} packets ({:.2} per round \
-         trip: data and a pure ACK each way, no delayed ACK), {:.0} ns wall per event",
+         trip: one data segment each way, each carrying the ACK of the last), {:.0} ns wall per event",
         events as f64 / round_trips as f64,
         packets as f64 / round_trips as f64,
         reports[0].wall.as_nanos() as f64 / events as f64

@@ -68,6 +68,21 @@ pub trait Actor {
     /// Runs everything due at `now`.
     fn step(&mut self, now: SimTime);
 
+    /// An instant at which the actor needs a step *after* everything else due
+    /// at that instant has run, host steps included: work it holds back in
+    /// case a host makes it unnecessary. The network holds back a pure TCP
+    /// acknowledgement this way, so that a reply the application writes at
+    /// the same virtual instant carries it; the ACK leaves at the same
+    /// instant either way. The scheduler then calls
+    /// [`finish_instant`](Self::finish_instant). The default holds nothing back.
+    fn end_of_instant(&self) -> Option<SimTime> {
+        None
+    }
+
+    /// Runs the work held back for the end of `now` (see
+    /// [`end_of_instant`](Self::end_of_instant)). The default does nothing.
+    fn finish_instant(&mut self, _now: SimTime) {}
+
     /// Hears of host lifecycle changes. The default ignores them.
     fn host_event(&mut self, _host: HostId, _event: HostEvent) {}
 }

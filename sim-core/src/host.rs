@@ -21,7 +21,6 @@ use sim_clock::{wakers, SimTime};
 use tokio::runtime::{LocalOptions, LocalRuntime};
 
 use crate::panics::{payload_message, CatchUnwind};
-use crate::queue::Schedule;
 
 /// The error type host and client futures may return.
 pub type BoxError = Box<dyn std::error::Error>;
@@ -68,7 +67,6 @@ pub(crate) struct HostSlot {
     pub(crate) paused: bool,
     /// Woken (or a timer came due) while paused: step on resume.
     pub(crate) wake_pending: bool,
-    pub(crate) schedule: Schedule,
     pub(crate) clock_offset_nanos: i64,
     pub(crate) clock_drift_ppm: i64,
     pub(crate) incarnation: u32,
@@ -82,7 +80,6 @@ impl HostSlot {
             life: Life::NotStarted,
             paused: false,
             wake_pending: false,
-            schedule: Schedule::default(),
             clock_offset_nanos: 0,
             clock_drift_ppm: 0,
             incarnation: 0,

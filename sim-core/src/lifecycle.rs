@@ -9,6 +9,7 @@ use crate::api::HostContext;
 use crate::error::{ErrorKind, SimError};
 use crate::host::{HostRuntime, Life, Role};
 use crate::ids::HostId;
+use crate::queue::Target;
 use crate::sim::Sim;
 use crate::trace::TraceKind;
 use crate::world::Command;
@@ -127,13 +128,13 @@ impl Sim {
 
     /// Drops host `id`'s runtime (every task) inside its context, if it runs.
     pub(crate) fn stop_runtime(&mut self, id: HostId) -> Result<bool, SimError> {
+        self.queue.cancel(Target::Host(id.0));
         let slot = &mut self.hosts[id.index()];
         let life = std::mem::replace(&mut slot.life, Life::Down);
         let Life::Running(rt) = life else {
             slot.life = life;
             return Ok(false);
         };
-        slot.schedule.cancel();
         slot.paused = false;
         slot.wake_pending = false;
         let stopped = {

@@ -3,12 +3,17 @@
 //!
 //! The tie-break is what fuzzes interleavings: two hosts woken at the same
 //! instant run in an order that depends on the seed only, never on
-//! allocation addresses, hash order or thread timing. Entries are never
-//! removed; a host or actor that is rescheduled bumps its generation, and
-//! entries of an older generation are skipped when they come up.
+//! allocation addresses, hash order or thread timing. An actor's
+//! end-of-instant step ([`Target::ActorFinish`]) sorts after every other
+//! entry of its instant, whenever that entry was scheduled.
+//!
+//! Each target (a host, an actor, an actor's end-of-instant step) has at most
+//! one entry: rescheduling moves it, cancelling removes it. An indexed binary
+//! heap does this in O(log targets), so the queue never fills with stale
+//! entries, however often a deadline moves (the network's moves with every
+//! packet).
 
-use std::cmp::{Ordering, Reverse};
-use std::collections::BinaryHeap;
+use std::cmp::Ordering;
 
 use rand::RngCore;
 use rand_chacha::ChaCha20Rng;
@@ -19,20 +24,29 @@ use sim_clock::SimTime;
 pub(crate) enum Target {
     Host(u32),
     Actor(u32),
+    /// An actor's end-of-instant step.
+    ActorFinish(u32),
 }
 
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) struct Entry {
-    pub(crate) time: SimTime,
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Entry {
+    time: SimTime,
+    /// Runs after every ordinary entry of the same instant.
+    last: bool,
     tiebreak: u64,
     seq: u64,
-    pub(crate) target: Target,
-    pub(crate) generation: u64,
+    target: Target,
+}
+
+impl Entry {
+    fn key(&self) -> (SimTime, bool, u64, u64) {
+        (self.time, self.last, self.tiebreak, self.seq)
+    }
 }
 
 impl Ord for Entry {
     fn cmp(&self, other: &Self) -> Ordering {
-        (self.time, self.tiebreak, self.seq).cmp(&(other.time, other.tiebreak, other.seq))
+        self.key().cmp(&other.key())
     }
 }
 
@@ -42,8 +56,17 @@ impl PartialOrd for Entry {
     }
 }
 
+/// Marks a target with no entry in [`EventQueue::heap`].
+const ABSENT: u32 = u32::MAX;
+
 pub(crate) struct EventQueue {
-    heap: BinaryHeap<Reverse<Entry>>,
+    /// A binary min-heap on [`Entry::key`].
+    heap: Vec<Entry>,
+    /// Where each target's entry is in `heap` (or [`ABSENT`]), by kind and
+    /// index.
+    hosts: Vec<u32>,
+    actors: Vec<u32>,
+    finishes: Vec<u32>,
     rng: ChaCha20Rng,
     seq: u64,
 }
@@ -51,90 +74,228 @@ pub(crate) struct EventQueue {
 impl EventQueue {
     pub(crate) fn new(rng: ChaCha20Rng) -> EventQueue {
         EventQueue {
-            heap: BinaryHeap::new(),
+            heap: Vec::new(),
+            hosts: Vec::new(),
+            actors: Vec::new(),
+            finishes: Vec::new(),
             rng,
             seq: 0,
         }
     }
 
-    pub(crate) fn push(&mut self, time: SimTime, target: Target, generation: u64) {
-        self.seq += 1;
-        self.heap.push(Reverse(Entry {
-            time,
-            tiebreak: self.rng.next_u64(),
-            seq: self.seq,
-            target,
-            generation,
-        }));
+    /// The pending time of `target`, if it has an entry.
+    pub(crate) fn scheduled(&self, target: Target) -> Option<SimTime> {
+        let at = self.position(target);
+        (at != ABSENT).then(|| self.heap[at as usize].time)
+    }
+
+    /// Schedules `target` at `time` or cancels it (`None`). An unchanged time
+    /// keeps its entry (and its place among equal times); a new time draws a
+    /// new tie-break.
+    pub(crate) fn set(&mut self, target: Target, time: Option<SimTime>) {
+        if self.scheduled(target) == time {
+            return;
+        }
+        self.remove(target);
+        if let Some(time) = time {
+            self.insert(target, time);
+        }
+    }
+
+    /// Asks to run `target` at `time`, keeping an earlier pending time.
+    pub(crate) fn request(&mut self, target: Target, time: SimTime) {
+        match self.scheduled(target) {
+            Some(at) if at <= time => {}
+            _ => self.set(target, Some(time)),
+        }
+    }
+
+    /// Removes `target`'s entry, if any.
+    pub(crate) fn cancel(&mut self, target: Target) {
+        self.remove(target);
     }
 
     pub(crate) fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|Reverse(e)| e.time)
+        self.heap.first().map(|e| e.time)
     }
 
-    pub(crate) fn pop(&mut self) -> Option<Entry> {
-        self.heap.pop().map(|Reverse(e)| e)
+    /// Takes the earliest entry.
+    pub(crate) fn pop(&mut self) -> Option<(SimTime, Target)> {
+        let top = *self.heap.first()?;
+        self.remove(top.target);
+        Some((top.time, top.target))
     }
 
-    /// Drops stale entries from the top, so `peek_time` tells the next real event.
-    pub(crate) fn discard_stale_top(&mut self, is_live: impl Fn(&Entry) -> bool) {
-        while let Some(Reverse(top)) = self.heap.peek() {
-            if is_live(top) {
-                return;
-            }
+    fn insert(&mut self, target: Target, time: SimTime) {
+        self.seq += 1;
+        let entry = Entry {
+            time,
+            last: matches!(target, Target::ActorFinish(_)),
+            tiebreak: self.rng.next_u64(),
+            seq: self.seq,
+            target,
+        };
+        let at = self.heap.len();
+        self.heap.push(entry);
+        self.set_position(target, at as u32);
+        self.sift_up(at);
+    }
+
+    fn remove(&mut self, target: Target) {
+        let at = self.position(target);
+        if at == ABSENT {
+            return;
+        }
+        let at = at as usize;
+        self.set_position(target, ABSENT);
+        let last = self.heap.len() - 1;
+        if at != last {
+            self.heap.swap(at, last);
+            self.heap.pop();
+            let moved = self.heap[at].target;
+            self.set_position(moved, at as u32);
+            // The entry moved into the hole may belong above or below it.
+            let at = self.sift_up(at);
+            self.sift_down(at);
+        } else {
             self.heap.pop();
         }
     }
-}
 
-/// A schedulable thing's slot: its pending deadline and generation.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Schedule {
-    pub(crate) at: Option<SimTime>,
-    pub(crate) generation: u64,
-}
-
-impl Schedule {
-    /// Asks to run at `time` (keeping an earlier pending time). Returns the
-    /// generation to push, or `None` if an entry at or before `time` exists.
-    pub(crate) fn request(&mut self, time: SimTime) -> Option<u64> {
-        match self.at {
-            Some(at) if at <= time => None,
-            _ => {
-                self.generation += 1;
-                self.at = Some(time);
-                Some(self.generation)
+    /// Moves the entry at `at` up while it sorts before its parent; returns
+    /// where it ends.
+    fn sift_up(&mut self, mut at: usize) -> usize {
+        while at > 0 {
+            let parent = (at - 1) / 2;
+            if self.heap[at] >= self.heap[parent] {
+                break;
             }
+            self.swap(at, parent);
+            at = parent;
+        }
+        at
+    }
+
+    fn sift_down(&mut self, mut at: usize) {
+        let len = self.heap.len();
+        loop {
+            let (left, right) = (2 * at + 1, 2 * at + 2);
+            let mut least = at;
+            if left < len && self.heap[left] < self.heap[least] {
+                least = left;
+            }
+            if right < len && self.heap[right] < self.heap[least] {
+                least = right;
+            }
+            if least == at {
+                return;
+            }
+            self.swap(at, least);
+            at = least;
         }
     }
 
-    /// Replaces any pending time with `time` (or none).
-    pub(crate) fn set(&mut self, time: Option<SimTime>) -> Option<u64> {
-        if self.at == time {
-            return None;
+    fn swap(&mut self, a: usize, b: usize) {
+        self.heap.swap(a, b);
+        let (ta, tb) = (self.heap[a].target, self.heap[b].target);
+        self.set_position(ta, a as u32);
+        self.set_position(tb, b as u32);
+    }
+
+    fn position(&self, target: Target) -> u32 {
+        let (list, i) = match target {
+            Target::Host(i) => (&self.hosts, i),
+            Target::Actor(i) => (&self.actors, i),
+            Target::ActorFinish(i) => (&self.finishes, i),
+        };
+        list.get(i as usize).copied().unwrap_or(ABSENT)
+    }
+
+    fn set_position(&mut self, target: Target, at: u32) {
+        let (list, i) = match target {
+            Target::Host(i) => (&mut self.hosts, i),
+            Target::Actor(i) => (&mut self.actors, i),
+            Target::ActorFinish(i) => (&mut self.finishes, i),
+        };
+        let i = i as usize;
+        if list.len() <= i {
+            list.resize(i + 1, ABSENT);
         }
-        self.generation += 1;
-        self.at = time;
-        time.map(|_| self.generation)
+        list[i] = at;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    fn queue() -> EventQueue {
+        EventQueue::new(ChaCha20Rng::seed_from_u64(7))
     }
 
-    /// Cancels any pending entry.
-    pub(crate) fn cancel(&mut self) {
-        self.generation += 1;
-        self.at = None;
+    fn t(n: u64) -> SimTime {
+        SimTime::from_nanos(n)
     }
 
-    /// Whether an entry of `generation` is the live one; consumes it if so.
-    pub(crate) fn take(&mut self, generation: u64) -> bool {
-        if self.generation == generation && self.at.is_some() {
-            self.at = None;
-            true
-        } else {
-            false
+    fn drain(q: &mut EventQueue) -> Vec<(u64, Target)> {
+        std::iter::from_fn(|| q.pop().map(|(time, target)| (time.as_nanos(), target))).collect()
+    }
+
+    #[test]
+    fn pops_in_time_order_with_one_entry_per_target() {
+        let mut q = queue();
+        for i in 0..50u32 {
+            q.set(Target::Host(i), Some(t(u64::from((i * 37) % 50))));
         }
+        // Rescheduling moves the entry; it does not add one.
+        for i in 0..50u32 {
+            q.set(Target::Host(i), Some(t(u64::from((i * 11) % 50) + 100)));
+        }
+        q.cancel(Target::Host(3));
+        let popped = drain(&mut q);
+        assert_eq!(popped.len(), 49);
+        assert!(popped.windows(2).all(|w| w[0].0 <= w[1].0));
+        assert!(!popped.iter().any(|&(_, target)| target == Target::Host(3)));
     }
 
-    pub(crate) fn is_live(&self, generation: u64) -> bool {
-        self.generation == generation && self.at.is_some()
+    #[test]
+    fn request_keeps_an_earlier_time_and_set_replaces_it() {
+        let mut q = queue();
+        q.request(Target::Actor(0), t(10));
+        q.request(Target::Actor(0), t(20));
+        assert_eq!(q.scheduled(Target::Actor(0)), Some(t(10)));
+        q.request(Target::Actor(0), t(5));
+        assert_eq!(q.scheduled(Target::Actor(0)), Some(t(5)));
+        q.set(Target::Actor(0), Some(t(30)));
+        assert_eq!(q.scheduled(Target::Actor(0)), Some(t(30)));
+        q.set(Target::Actor(0), None);
+        assert_eq!(q.pop(), None);
+    }
+
+    #[test]
+    fn end_of_instant_steps_sort_after_everything_else_at_their_time() {
+        let mut q = queue();
+        q.set(Target::ActorFinish(0), Some(t(10)));
+        for i in 0..20 {
+            q.set(Target::Host(i), Some(t(10)));
+        }
+        q.set(Target::Actor(1), Some(t(11)));
+        let popped = drain(&mut q);
+        assert_eq!(popped[20], (10, Target::ActorFinish(0)));
+        assert_eq!(popped[21], (11, Target::Actor(1)));
+    }
+
+    #[test]
+    fn equal_times_are_ordered_by_the_seed() {
+        let order = |seed: u64| {
+            let mut q = EventQueue::new(ChaCha20Rng::seed_from_u64(seed));
+            for i in 0..10 {
+                q.set(Target::Host(i), Some(t(1)));
+            }
+            drain(&mut q)
+        };
+        assert_eq!(order(1), order(1));
+        assert_ne!(order(1), order(2));
     }
 }

@@ -16,7 +16,7 @@ use crate::builder::Builder;
 use crate::error::{ErrorKind, SimError};
 use crate::host::{HostFuture, HostSlot, Life, MainOutcome, Role};
 use crate::ids::{ActorId, HostId};
-use crate::queue::{EventQueue, Schedule, Target};
+use crate::queue::{EventQueue, Target};
 use crate::trace::{TraceEvent, TraceKind};
 use crate::world::{Command, World};
 use crate::{panics, rng};
@@ -59,7 +59,6 @@ pub enum HostState {
 pub(crate) struct ActorSlot {
     pub(crate) actor: Rc<RefCell<dyn Actor>>,
     pub(crate) name: String,
-    pub(crate) schedule: Schedule,
 }
 
 /// A simulation: hosts and clients on a virtual clock, stepped by one
@@ -93,7 +92,7 @@ pub struct Sim {
     pub(crate) config: Builder,
     pub(crate) hosts: Vec<HostSlot>,
     pub(crate) actors: Vec<ActorSlot>,
-    queue: EventQueue,
+    pub(crate) queue: EventQueue,
     setup_error: Option<SimError>,
     pub(crate) failure: Option<SimError>,
     started: bool,
@@ -238,11 +237,7 @@ impl Sim {
     pub fn add_actor<A: Actor + 'static>(&mut self, actor: Rc<RefCell<A>>) -> ActorId {
         let id = ActorId(self.actors.len() as u32);
         let name = actor.borrow().name().to_string();
-        self.actors.push(ActorSlot {
-            actor,
-            name,
-            schedule: Schedule::default(),
-        });
+        self.actors.push(ActorSlot { actor, name });
         self.refresh_actor(id);
         id
     }
@@ -442,11 +437,6 @@ impl Sim {
     }
 
     fn next_event_time(&mut self) -> Option<SimTime> {
-        let (hosts, actors) = (&self.hosts, &self.actors);
-        self.queue.discard_stale_top(|e| match e.target {
-            Target::Host(h) => hosts[h as usize].schedule.is_live(e.generation),
-            Target::Actor(a) => actors[a as usize].schedule.is_live(e.generation),
-        });
         self.queue.peek_time()
     }
 
@@ -513,20 +503,13 @@ impl Sim {
         if let Some(e) = &self.failure {
             return Err(e.clone());
         }
-        let Some(entry) = self.queue.pop() else {
+        let Some((time, target)) = self.queue.pop() else {
             return Ok(());
         };
-        let live = match entry.target {
-            Target::Host(h) => self.hosts[h as usize].schedule.take(entry.generation),
-            Target::Actor(a) => self.actors[a as usize].schedule.take(entry.generation),
-        };
-        if !live {
-            return Ok(());
-        }
-        if entry.time > self.now() {
+        if time > self.now() {
             self.instant_events = 0;
             self.busy_now.clear();
-            self.set_now(entry.time);
+            self.set_now(time);
         }
         self.instant_events += 1;
         self.events += 1;
@@ -554,9 +537,10 @@ impl Sim {
                 }
             }
         }
-        let result = match entry.target {
+        let result = match target {
             Target::Host(h) => self.step_host(HostId(h)),
-            Target::Actor(a) => self.step_actor(ActorId(a)),
+            Target::Actor(a) => self.step_actor(ActorId(a), false),
+            Target::ActorFinish(a) => self.step_actor(ActorId(a), true),
         };
         if let Err(e) = result {
             return self.fail(e);
@@ -655,18 +639,22 @@ impl Sim {
                 timeout_ms: Some(ms),
             } => slot.runtime().map(|rt| rt.timer_deadline(now, ms)),
         };
-        if let Some(generation) = slot.schedule.set(next) {
-            self.queue
-                .push(next.unwrap_or(now), Target::Host(id.0), generation);
-        }
+        self.queue.set(Target::Host(id.0), next);
         Ok(())
     }
 
-    fn step_actor(&mut self, id: ActorId) -> Result<(), SimError> {
+    /// Steps actor `id`: its ordinary step, or its end-of-instant step
+    /// if `finish`.
+    fn step_actor(&mut self, id: ActorId, finish: bool) -> Result<(), SimError> {
         let now = self.now();
         let actor = self.actors[id.index()].actor.clone();
         let stepped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            actor.borrow_mut().step(now)
+            let mut actor = actor.borrow_mut();
+            if finish {
+                actor.finish_instant(now)
+            } else {
+                actor.step(now)
+            }
         }));
         panics::take_caught();
         if let Err(p) = stepped {
@@ -680,7 +668,11 @@ impl Sim {
         let deadline = actor.borrow().next_deadline();
         let name = self.actors[id.index()].name.clone();
         self.world.record(
-            TraceKind::ActorStep,
+            if finish {
+                TraceKind::ActorFinish
+            } else {
+                TraceKind::ActorStep
+            },
             id.0,
             deadline.map_or(u64::MAX, |d| d.as_nanos()),
             &name,
@@ -694,11 +686,14 @@ impl Sim {
         let Some(slot) = self.actors.get_mut(id.index()) else {
             return;
         };
-        let deadline = slot.actor.borrow().next_deadline().map(|d| d.max(now));
-        if let Some(generation) = slot.schedule.set(deadline) {
-            self.queue
-                .push(deadline.unwrap_or(now), Target::Actor(id.0), generation);
-        }
+        let (deadline, finish) = {
+            let actor = slot.actor.borrow();
+            (actor.next_deadline(), actor.end_of_instant())
+        };
+        self.queue
+            .set(Target::Actor(id.0), deadline.map(|d| d.max(now)));
+        self.queue
+            .set(Target::ActorFinish(id.0), finish.map(|d| d.max(now)));
     }
 
     /// Asks for a step of host `id` at the current instant.
@@ -714,9 +709,7 @@ impl Sim {
             slot.wake_pending = true;
             return;
         }
-        if let Some(generation) = slot.schedule.request(now) {
-            self.queue.push(now, Target::Host(id.0), generation);
-        }
+        self.queue.request(Target::Host(id.0), now);
     }
 
     /// Handles what the last event caused: cross-host wake-ups, actors whose

@@ -34,6 +34,10 @@ pub enum TraceKind {
     ClientDone = 9,
     /// A note added by model or user code (detail: its hash).
     Note = 10,
+    /// An actor finished an instant: it ran the work it held back until
+    /// everything else due at that instant had run (see
+    /// [`Actor::end_of_instant`](crate::Actor::end_of_instant)).
+    ActorFinish = 11,
 }
 
 impl fmt::Display for TraceKind {
@@ -49,6 +53,7 @@ impl fmt::Display for TraceKind {
             TraceKind::ClockChange => "clock-change",
             TraceKind::ClientDone => "client-done",
             TraceKind::Note => "note",
+            TraceKind::ActorFinish => "actor-finish",
         };
         f.write_str(s)
     }

@@ -235,12 +235,27 @@ impl Actor for NetActor {
         self.state
             .model
             .borrow()
-            .next_deadline()
+            .next_event()
             .map(SimTime::from_nanos)
     }
 
     fn step(&mut self, now: SimTime) {
-        self.state.model.borrow_mut().advance(now.as_nanos());
+        // Pure ACKs owed now wait for `finish_instant`: hosts woken by this
+        // step run first, and a reply they write carries the ACK.
+        self.state.model.borrow_mut().deliver_due(now.as_nanos());
+        self.state.dispatch();
+    }
+
+    fn end_of_instant(&self) -> Option<SimTime> {
+        self.state
+            .model
+            .borrow()
+            .acks_due()
+            .map(SimTime::from_nanos)
+    }
+
+    fn finish_instant(&mut self, _now: SimTime) {
+        self.state.model.borrow_mut().flush_acks();
         self.state.dispatch();
     }
 

@@ -40,6 +40,10 @@ pub struct Network {
     /// Scratch space for [`Link::transmit`]'s output, kept to avoid an
     /// allocation per packet.
     transmit_buf: Vec<(Time, Packet)>,
+    /// Connections owing a pure ACK held back at `acks_due_at` (see
+    /// [`flush_acks`](Self::flush_acks)).
+    acks_due: Vec<SocketId>,
+    acks_due_at: Time,
 }
 
 impl Network {
@@ -69,6 +73,8 @@ impl Network {
             notifier: Notifier::default(),
             drops: DropCounts::default(),
             transmit_buf: Vec::new(),
+            acks_due: Vec::new(),
+            acks_due_at: 0,
         }
     }
 
@@ -195,8 +201,18 @@ impl Network {
     // ----- time -------------------------------------------------------------------
 
     /// The earliest instant at which something happens inside the network (a packet
-    /// arrives or a TCP timer fires), if anything is pending.
+    /// arrives, a TCP timer fires, or held-back ACKs must leave), if anything
+    /// is pending. Calling [`advance`](Self::advance) with it runs it.
     pub fn next_deadline(&self) -> Option<Time> {
+        match (self.next_event(), self.acks_due()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Like [`next_deadline`](Self::next_deadline), ignoring held-back ACKs:
+    /// for a driver that sends those through [`flush_acks`](Self::flush_acks).
+    pub fn next_event(&self) -> Option<Time> {
         let p = self.in_flight.next_time();
         let t = self.timers.first().map(|&(t, _)| t);
         match (p, t) {
@@ -207,10 +223,59 @@ impl Network {
 
     /// Processes everything due at or before `now`, in time order (packets before
     /// timers at the same instant, so an ACK arriving exactly at an RTO prevents the
-    /// retransmission). Each event runs at its own time, not at `now`.
+    /// retransmission), then sends the acknowledgements held back (see
+    /// [`flush_acks`](Self::flush_acks)). Each event runs at its own time, not
+    /// at `now`.
     pub fn advance(&mut self, now: Time) {
+        self.deliver_due(now);
+        self.flush_acks();
+    }
+
+    /// Like [`advance`](Self::advance), but keeps the pure ACKs owed at `now`
+    /// for [`flush_acks`](Self::flush_acks), so that data the application
+    /// writes at `now` can carry them. A driver that lets applications run
+    /// between the two calls (the simulator's scheduler does) sends fewer
+    /// packets with the same timing.
+    pub fn deliver_due(&mut self, now: Time) {
         self.run_until(now, true);
         self.now = self.now.max(now);
+    }
+
+    /// The instant whose pure ACKs are held back, if any: the driver calls
+    /// [`flush_acks`](Self::flush_acks) once nothing else will happen then.
+    pub fn acks_due(&self) -> Option<Time> {
+        (!self.acks_due.is_empty()).then_some(self.acks_due_at)
+    }
+
+    /// Sends every pure ACK still owed, timed at the instant it became owed.
+    ///
+    /// A connection that receives data owes an acknowledgement at once (this
+    /// model has no delayed ACK). Rather than sending a segment of its own, it
+    /// waits until the end of the instant: a segment it sends before then
+    /// (typically the application's reply) carries the acknowledgement, and
+    /// only the connections still owing one send a pure ACK here. Either way
+    /// the acknowledgement leaves at the same virtual instant. Any operation
+    /// at a later instant flushes first, so the model stays causal whatever
+    /// the driver does.
+    pub fn flush_acks(&mut self) {
+        if self.acks_due.is_empty() {
+            return;
+        }
+        let at = self.acks_due_at;
+        let mut due = std::mem::take(&mut self.acks_due);
+        for id in due.drain(..) {
+            let sent = match self.sockets.get_mut(&id).map(|e| &mut e.kind) {
+                Some(SocketKind::Stream(conn)) => conn.send_deferred_ack(),
+                _ => false,
+            };
+            if sent {
+                self.flush_conn(at, id);
+            }
+        }
+        if self.acks_due.is_empty() {
+            // Given back, emptied, so the next instant does not allocate.
+            self.acks_due = due;
+        }
     }
 
     /// Runs events strictly before `now` and moves the clock: called by every
@@ -226,6 +291,17 @@ impl Network {
         loop {
             let p = self.in_flight.next_time().filter(|&t| due(t));
             let t = self.timers.first().copied().filter(|&(t, _)| due(t));
+            let next = match (p, t) {
+                (Some(pt), Some((tt, _))) => pt.min(tt),
+                (Some(pt), None) => pt,
+                (None, Some((tt, _))) => tt,
+                (None, None) => now,
+            };
+            if !self.acks_due.is_empty() && self.acks_due_at < next {
+                // Time moves on: what an earlier instant owed leaves first.
+                self.flush_acks();
+                continue;
+            }
             match (p, t) {
                 (Some(pt), Some((tt, _))) if pt <= tt => self.deliver_next(pt),
                 (Some(pt), None) => self.deliver_next(pt),
@@ -368,6 +444,22 @@ impl Network {
             conn.parent,
         );
         entry.stats.packets_sent += segments.len() as u64;
+        match (conn.ack_pending, conn.ack_listed) {
+            (true, false) => {
+                conn.ack_listed = true;
+                if self.acks_due.is_empty() {
+                    self.acks_due_at = now;
+                }
+                self.acks_due.push(id);
+            }
+            (false, true) => {
+                // A segment just sent carried the ACK. The list holds the
+                // connections of one instant, so it is short.
+                conn.ack_listed = false;
+                self.acks_due.retain(|&other| other != id);
+            }
+            _ => {}
+        }
         for seg in segments.drain(..) {
             self.send_packet(
                 now,

@@ -130,6 +130,13 @@ pub(crate) struct TcpConn {
     pub(super) error: Option<ConnError>,
     pub(super) orphaned: bool,
     pub(super) removed: bool,
+    /// A pure ACK is owed for data (or a FIN, a probe, a window change) of
+    /// this instant. It is held back until the end of the instant, so that a
+    /// segment sent meanwhile (a reply) carries it instead; see
+    /// [`Network::flush_acks`](crate::model::Network::flush_acks).
+    pub(crate) ack_pending: bool,
+    /// On the network's list of connections owing an ACK.
+    pub(crate) ack_listed: bool,
     // Counters.
     pub bytes_sent: u64,
     pub bytes_received: u64,
@@ -192,6 +199,8 @@ impl TcpConn {
             error: None,
             orphaned: false,
             removed: false,
+            ack_pending: false,
+            ack_listed: false,
             bytes_sent: 0,
             bytes_received: 0,
             retransmits: 0,
@@ -567,6 +576,10 @@ impl TcpConn {
     }
 
     pub(super) fn remove(&mut self) {
+        if self.ack_pending && self.error.is_none() {
+            // Last words: what was owed leaves before the connection goes.
+            self.send_ack();
+        }
         if !self.removed {
             self.removed = true;
             self.clear_timers();
@@ -607,11 +620,16 @@ impl TcpConn {
     pub(super) fn segment(&mut self, seq: u64, data: Vec<u8>, fin: bool) -> Segment {
         let window = self.rcv_window();
         self.adv_edge = self.adv_edge.max(self.rcv_nxt + window);
+        let has_ack = self.phase != Phase::SynSent;
+        if has_ack {
+            // This segment acknowledges everything received so far.
+            self.ack_pending = false;
+        }
         Segment {
             seq,
             ack: self.rcv_nxt,
             syn: false,
-            has_ack: self.phase != Phase::SynSent,
+            has_ack,
             fin,
             rst: false,
             window,
@@ -644,6 +662,24 @@ impl TcpConn {
         self.out.push(seg);
     }
 
+    /// Owes a pure ACK, sent at the end of the instant unless a segment
+    /// sent before then carries it.
+    fn defer_ack(&mut self) {
+        self.ack_pending = true;
+    }
+
+    /// Sends the ACK held back by [`defer_ack`](Self::defer_ack), if still
+    /// owed: the end of its instant has come. Returns whether it sent one.
+    pub(crate) fn send_deferred_ack(&mut self) -> bool {
+        self.ack_listed = false;
+        let owed = self.ack_pending && !self.removed && self.error.is_none();
+        self.ack_pending = false;
+        if owed {
+            self.send_ack();
+        }
+        owed
+    }
+
     /// Zero-window or keepalive probe: an old sequence number the peer must ACK.
     pub(super) fn send_probe(&mut self) {
         let seg = self.segment(self.snd_una.saturating_sub(1), Vec::new(), false);
@@ -664,7 +700,7 @@ impl TcpConn {
                 .max(1)
         };
         if new > old && old < threshold {
-            self.send_ack();
+            self.defer_ack();
         }
     }
 
@@ -940,7 +976,7 @@ impl TcpConn {
     fn on_data(&mut self, now: Time, seg: &Segment) {
         if seg.data.is_empty() && !seg.fin {
             if seg.seq < self.rcv_nxt {
-                self.send_ack(); // zero-window or keepalive probe
+                self.defer_ack(); // zero-window or keepalive probe
             }
             return;
         }
@@ -951,7 +987,7 @@ impl TcpConn {
             || (data_end == self.rcv_nxt && !new_fin)
         {
             // A gap before it (discarded) or an old duplicate: say where we are.
-            self.send_ack();
+            self.defer_ack();
             return;
         }
         let skip = (self.rcv_nxt - seg.seq) as usize;
@@ -987,7 +1023,7 @@ impl TcpConn {
             self.rcv_nxt += 1;
             self.events.push(ConnEvent::Readable);
         }
-        self.send_ack();
+        self.defer_ack();
         let _ = now;
     }
 
