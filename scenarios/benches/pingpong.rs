@@ -7,14 +7,20 @@
 //! ```
 //!
 //! A round trip is two messages (ping and pong); the figures count both.
-//! Our link has a fixed 1 us latency: a latency of zero would put the whole
-//! run at one virtual instant, which the scheduler reports as a livelock.
-//! turmoil runs with zero latency and 1 ms ticks (its smallest useful
-//! setting: it delivers at tick boundaries whatever the latency). Each
-//! side asserts it saw every pong carry the ping's bytes.
+//! Two workloads:
 //!
-//! `PINGPONG_ROUND_TRIPS=N` and `TURMOIL_ROUND_TRIPS=N` change the counts
-//! (`TURMOIL_ROUND_TRIPS=0` runs ours alone, for a profile).
+//! - **Fast links**, each simulator at its fastest: ours with a fixed 1 us
+//!   latency (a latency of zero would put the whole run at one virtual
+//!   instant, which the scheduler reports as a livelock), turmoil with zero
+//!   latency and 1 ms ticks, where it runs many round trips per tick.
+//! - **1 ms links**, the same virtual workload on both: a fixed 1 ms latency
+//!   each way (turmoil: 1 ms ticks, minimum and maximum latency 1 ms).
+//!
+//! Each side asserts it saw every pong carry the ping's bytes.
+//!
+//! `PINGPONG_ROUND_TRIPS=N`, `TURMOIL_ROUND_TRIPS=N` (fast links) and
+//! `TURMOIL_MS_ROUND_TRIPS=N` (1 ms links) change the counts;
+//! `TURMOIL_ROUND_TRIPS=0` runs ours on fast links alone, for a profile.
 //! turmoil runs on the main thread, which never runs a `sim_core::Sim`, so
 //! our clock interposition forwards its clock reads to the real clock.
 
@@ -28,7 +34,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 const MESSAGE: usize = 64;
 const OUR_ROUND_TRIPS: u64 = 500_000;
 const TURMOIL_ROUND_TRIPS: u64 = 200_000;
-const LATENCY_NS: u64 = 1_000;
+const TURMOIL_MS_ROUND_TRIPS: u64 = 20_000;
+const FAST_LATENCY: Duration = Duration::from_micros(1);
+const MS_LATENCY: Duration = Duration::from_millis(1);
 const PORT: u16 = 7000;
 
 /// Packets the ping side's link directions carried in our run (both
@@ -48,7 +56,7 @@ impl Rate {
 
     fn print(&self, who: &str) {
         println!(
-            "{who:8} {:>8} round trips = {:>8} messages ({MESSAGE} B, both directions counted): \
+            "  {who:8} {:>8} round trips = {:>8} messages ({MESSAGE} B, both directions counted): \
              {:>8.3} s wall, {:>12.0} messages/wall s",
             self.round_trips,
             2 * self.round_trips,
@@ -66,16 +74,32 @@ fn env_or(name: &str, default: u64) -> u64 {
 }
 
 fn main() {
-    let ours = ours(env_or("PINGPONG_ROUND_TRIPS", OUR_ROUND_TRIPS));
-    ours.print("ours");
+    let round_trips = env_or("PINGPONG_ROUND_TRIPS", OUR_ROUND_TRIPS);
+    println!("fast links (ours: 1 us; turmoil: zero latency, its fastest setting)");
+    let ours_fast = ours(round_trips, FAST_LATENCY);
+    ours_fast.print("ours");
     let turmoil_round_trips = env_or("TURMOIL_ROUND_TRIPS", TURMOIL_ROUND_TRIPS);
     if turmoil_round_trips == 0 {
         return; // ours alone, for a profile
     }
-    let turmoil = turmoil(turmoil_round_trips);
-    turmoil.print("turmoil");
+    let turmoil_fast = turmoil(turmoil_round_trips, Duration::ZERO);
+    turmoil_fast.print("turmoil");
+    print_ratio(&ours_fast, &turmoil_fast);
+
+    println!("1 ms links (both)");
+    let ours_ms = ours(round_trips, MS_LATENCY);
+    ours_ms.print("ours");
+    let turmoil_ms = turmoil(
+        env_or("TURMOIL_MS_ROUND_TRIPS", TURMOIL_MS_ROUND_TRIPS),
+        MS_LATENCY,
+    );
+    turmoil_ms.print("turmoil");
+    print_ratio(&ours_ms, &turmoil_ms);
+}
+
+fn print_ratio(ours: &Rate, turmoil: &Rate) {
     println!(
-        "ratio (messages per wall s, ours / turmoil): {:.1}x",
+        "  ratio (messages per wall s, ours / turmoil): {:.1}x",
         ours.messages_per_sec() / turmoil.messages_per_sec()
     );
 }
@@ -116,11 +140,10 @@ where
     }
 }
 
-/// Our simulator, one seed on a fresh thread; the report's wall time covers
-/// the run, not the setup.
-fn ours(round_trips: u64) -> Rate {
-    let virtual_limit =
-        Duration::from_nanos(LATENCY_NS * 4 * round_trips) + Duration::from_secs(60);
+/// Our simulator, one seed on a fresh thread, links of `latency`; the
+/// report's wall time covers the run, not the setup.
+fn ours(round_trips: u64, latency: Duration) -> Rate {
+    let virtual_limit = latency * 4 * round_trips as u32 + Duration::from_secs(60);
     let reports = Harness::new()
         .ignore_env()
         .builder(Builder::new().time_limit(virtual_limit))
@@ -142,13 +165,13 @@ fn ours(round_trips: u64) -> Rate {
                 Ok(())
             });
             Net::builder()
-                .default_link(LinkConfig::fixed(LATENCY_NS))
+                .default_link(LinkConfig::fixed(latency.as_nanos() as u64))
                 .install(sim);
         });
     let events = reports[0].events;
     let packets = OUR_PACKETS.load(Ordering::Relaxed);
     println!(
-        "ours: {events} scheduler events ({:.2} per round trip), {packets} packets ({:.2} per round \
+        "  ours: {events} scheduler events ({:.2} per round trip), {packets} packets ({:.2} per round \
          trip: one data segment each way, each carrying the ACK of the last), {:.0} ns wall per event",
         events as f64 / round_trips as f64,
         packets as f64 / round_trips as f64,
@@ -160,13 +183,14 @@ fn ours(round_trips: u64) -> Rate {
     }
 }
 
-/// turmoil, zero latency, on this (non-simulation) thread.
-fn turmoil(round_trips: u64) -> Rate {
+/// turmoil with a fixed `latency` and 1 ms ticks, on this (non-simulation)
+/// thread.
+fn turmoil(round_trips: u64, latency: Duration) -> Rate {
     let mut sim = turmoil::Builder::new()
-        .min_message_latency(Duration::ZERO)
-        .max_message_latency(Duration::ZERO)
+        .min_message_latency(latency)
+        .max_message_latency(latency)
         .tick_duration(Duration::from_millis(1))
-        .simulation_duration(Duration::from_secs(round_trips * 4 / 1000 + 3600))
+        .simulation_duration(Duration::from_secs(round_trips * 8 / 1000 + 3600))
         .build();
     sim.host("pong", || async {
         let listener = turmoil::net::TcpListener::bind(("0.0.0.0", PORT)).await?;

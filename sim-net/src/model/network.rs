@@ -411,15 +411,7 @@ impl Network {
             SocketKind::Stream(c) => c.next_timer(),
             _ => None,
         };
-        if entry.timer != next {
-            if let Some(old) = entry.timer {
-                self.timers.remove(&(old, id));
-            }
-            if let Some(new) = next {
-                self.timers.insert((new, id));
-            }
-            entry.timer = next;
-        }
+        reindex_timer(&mut self.timers, id, &mut entry.timer, next);
     }
 
     /// Sends the segments a connection produced, turns its events into
@@ -432,6 +424,13 @@ impl Network {
         let SocketKind::Stream(conn) = &mut entry.kind else {
             return;
         };
+        if conn.out.is_empty() && conn.events.is_empty() && conn.ack_pending == conn.ack_listed {
+            // Nothing to send or to tell (a read that found nothing, say):
+            // only the timer may have moved.
+            let next = conn.next_timer();
+            reindex_timer(&mut self.timers, id, &mut entry.timer, next);
+            return;
+        }
         // Taken out to release the borrow of `self.sockets`, and given back
         // (emptied, capacity kept) below so the next flush does not allocate.
         let mut segments = std::mem::take(&mut conn.out);
@@ -829,4 +828,23 @@ fn link_slot<'a>(
             &nodes[to.0 as usize].name,
         )
     })
+}
+
+/// Moves socket `id`'s entry in the timer index from `indexed` to `next`.
+fn reindex_timer(
+    timers: &mut BTreeSet<(Time, SocketId)>,
+    id: SocketId,
+    indexed: &mut Option<Time>,
+    next: Option<Time>,
+) {
+    if *indexed == next {
+        return;
+    }
+    if let Some(old) = *indexed {
+        timers.remove(&(old, id));
+    }
+    if let Some(new) = next {
+        timers.insert((new, id));
+    }
+    *indexed = next;
 }
