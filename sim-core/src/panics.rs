@@ -45,6 +45,11 @@ pub(crate) fn take_caught() -> Vec<String> {
     CAUGHT.with(|c| std::mem::take(&mut *c.borrow_mut()))
 }
 
+/// Forgets the panics recorded on this thread since the last call.
+pub(crate) fn clear_caught() {
+    CAUGHT.with(|c| c.borrow_mut().clear());
+}
+
 /// The text of a panic payload.
 pub(crate) fn payload_message(payload: &(dyn Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
