@@ -22,12 +22,50 @@ pub const DEFAULT_EPOCH_UNIX_NANOS: u64 = 1_735_689_600 * 1_000_000_000;
 /// A source of bytes for `getrandom`/`getentropy` on a simulation thread.
 pub type EntropySource = Box<dyn FnMut(&mut [u8])>;
 
+/// What the clock interposers read, in one thread-local so that a clock
+/// read on the hot path costs one thread-local access.
+pub(crate) struct Clock {
+    active: Cell<bool>,
+    now: Cell<u64>,
+    epoch_unix_nanos: Cell<u64>,
+    realtime_offset: Cell<i64>,
+    realtime_drift_ppm: Cell<i64>,
+    /// Whether `VIOLATIONS` may be non-empty (checked after every step).
+    violated: Cell<bool>,
+}
+
+impl Clock {
+    /// Virtual monotonic nanoseconds: the base plus virtual elapsed time.
+    #[inline]
+    pub(crate) fn monotonic_nanos(&self) -> u64 {
+        MONOTONIC_BASE_NANOS + self.now.get()
+    }
+
+    /// Virtual realtime nanoseconds since the Unix epoch, adjusted for the
+    /// current host's offset and drift. Never below zero. (Out of line: it
+    /// is the rarer clock, and inlined it would slow the monotonic path.)
+    #[inline(never)]
+    pub(crate) fn realtime_nanos(&self) -> u64 {
+        let now = self.now.get() as i128;
+        let epoch = self.epoch_unix_nanos.get() as i128;
+        let offset = self.realtime_offset.get() as i128;
+        let drift = self.realtime_drift_ppm.get() as i128;
+        let t = epoch + now + now * drift / 1_000_000 + offset;
+        t.clamp(0, u64::MAX as i128) as u64
+    }
+}
+
 thread_local! {
-    pub(crate) static ACTIVE: Cell<bool> = const { Cell::new(false) };
-    pub(crate) static NOW: Cell<u64> = const { Cell::new(0) };
-    pub(crate) static EPOCH_UNIX_NANOS: Cell<u64> = const { Cell::new(DEFAULT_EPOCH_UNIX_NANOS) };
-    pub(crate) static REALTIME_OFFSET: Cell<i64> = const { Cell::new(0) };
-    pub(crate) static REALTIME_DRIFT_PPM: Cell<i64> = const { Cell::new(0) };
+    static CLOCK: Clock = const {
+        Clock {
+            active: Cell::new(false),
+            now: Cell::new(0),
+            epoch_unix_nanos: Cell::new(DEFAULT_EPOCH_UNIX_NANOS),
+            realtime_offset: Cell::new(0),
+            realtime_drift_ppm: Cell::new(0),
+            violated: Cell::new(false),
+        }
+    };
     pub(crate) static ENTROPY: RefCell<Option<EntropySource>> = const { RefCell::new(None) };
     pub(crate) static VIOLATIONS: RefCell<Vec<Violation>> = const { RefCell::new(Vec::new()) };
 }
@@ -97,12 +135,14 @@ impl std::error::Error for AlreadyActive {}
 /// Makes the current thread a simulation thread at virtual time zero.
 pub fn enter(config: ThreadConfig) -> Result<SimThreadGuard, AlreadyActive> {
     crate::ensure_linked();
-    if ACTIVE.with(|a| a.get()) {
+    if CLOCK.with(|c| c.active.get()) {
         return Err(AlreadyActive);
     }
     reset_thread_state();
-    EPOCH_UNIX_NANOS.with(|e| e.set(config.epoch_unix_nanos));
-    ACTIVE.with(|a| a.set(true));
+    CLOCK.with(|c| {
+        c.epoch_unix_nanos.set(config.epoch_unix_nanos);
+        c.active.set(true);
+    });
     Ok(SimThreadGuard {
         _not_send: std::marker::PhantomData,
     })
@@ -110,34 +150,37 @@ pub fn enter(config: ThreadConfig) -> Result<SimThreadGuard, AlreadyActive> {
 
 impl Drop for SimThreadGuard {
     fn drop(&mut self) {
-        let _ = ACTIVE.try_with(|a| a.set(false));
+        let _ = CLOCK.try_with(|c| c.active.set(false));
         reset_thread_state();
     }
 }
 
 fn reset_thread_state() {
-    let _ = NOW.try_with(|n| n.set(0));
-    let _ = REALTIME_OFFSET.try_with(|o| o.set(0));
-    let _ = REALTIME_DRIFT_PPM.try_with(|d| d.set(0));
+    let _ = CLOCK.try_with(|c| {
+        c.now.set(0);
+        c.realtime_offset.set(0);
+        c.realtime_drift_ppm.set(0);
+    });
     let _ = ENTROPY.try_with(|e| e.borrow_mut().take());
     let _ = VIOLATIONS.try_with(|v| v.borrow_mut().clear());
+    let _ = CLOCK.try_with(|c| c.violated.set(false));
     crate::wakers::reset();
     crate::park::reset();
 }
 
 /// Whether the current thread is a simulation thread.
 pub fn is_sim_thread() -> bool {
-    ACTIVE.try_with(|a| a.get()).unwrap_or(false)
+    CLOCK.try_with(|c| c.active.get()).unwrap_or(false)
 }
 
 /// Sets the current virtual time of this thread.
 pub fn set_now(now: SimTime) {
-    NOW.with(|n| n.set(now.as_nanos()));
+    CLOCK.with(|c| c.now.set(now.as_nanos()));
 }
 
 /// The current virtual time of this thread.
 pub fn now() -> SimTime {
-    SimTime::from_nanos(NOW.with(|n| n.get()))
+    SimTime::from_nanos(CLOCK.with(|c| c.now.get()))
 }
 
 /// Sets how the realtime clock (`SystemTime`) of the code about to run differs
@@ -145,8 +188,10 @@ pub fn now() -> SimTime {
 /// a drift in parts per million of elapsed virtual time. The scheduler sets
 /// this to the stepped host's values before each step.
 pub fn set_realtime_adjustment(offset_nanos: i64, drift_ppm: i64) {
-    REALTIME_OFFSET.with(|o| o.set(offset_nanos));
-    REALTIME_DRIFT_PPM.with(|d| d.set(drift_ppm));
+    CLOCK.with(|c| {
+        c.realtime_offset.set(offset_nanos);
+        c.realtime_drift_ppm.set(drift_ppm);
+    });
 }
 
 /// Installs the byte source for `getrandom`/`getentropy` on this thread.
@@ -156,6 +201,9 @@ pub fn set_entropy_source(source: EntropySource) {
 
 /// Takes the violations recorded since the last call.
 pub fn take_violations() -> Vec<Violation> {
+    if !CLOCK.with(|c| c.violated.replace(false)) {
+        return Vec::new();
+    }
     VIOLATIONS.with(|v| std::mem::take(&mut *v.borrow_mut()))
 }
 
@@ -163,22 +211,17 @@ pub(crate) fn record_violation(v: Violation) {
     let _ = VIOLATIONS.try_with(|list| {
         if let Ok(mut list) = list.try_borrow_mut() {
             list.push(v);
+            let _ = CLOCK.try_with(|c| c.violated.set(true));
         }
     });
 }
 
-/// Virtual monotonic nanoseconds: the base plus virtual elapsed time.
-pub(crate) fn monotonic_nanos() -> u64 {
-    MONOTONIC_BASE_NANOS + NOW.with(|n| n.get())
-}
-
-/// Virtual realtime nanoseconds since the Unix epoch, adjusted for the
-/// current host's offset and drift. Never below zero.
-pub(crate) fn realtime_nanos() -> u64 {
-    let now = NOW.with(|n| n.get()) as i128;
-    let epoch = EPOCH_UNIX_NANOS.with(|e| e.get()) as i128;
-    let offset = REALTIME_OFFSET.with(|o| o.get()) as i128;
-    let drift = REALTIME_DRIFT_PPM.with(|d| d.get()) as i128;
-    let t = epoch + now + now * drift / 1_000_000 + offset;
-    t.clamp(0, u64::MAX as i128) as u64
+/// Runs `f` on this thread's clock state if it is a simulation thread
+/// (`None` on any other thread, or while thread-locals are torn down).
+#[inline]
+pub(crate) fn with_sim_clock<R>(f: impl FnOnce(&Clock) -> R) -> Option<R> {
+    CLOCK
+        .try_with(|c| if c.active.get() { Some(f(c)) } else { None })
+        .ok()
+        .flatten()
 }

@@ -26,6 +26,9 @@ thread_local! {
     static STEPPING: Cell<u32> = const { Cell::new(NONE) };
     static STEPPING_UNPARKED: Cell<bool> = const { Cell::new(false) };
     static WOKEN: RefCell<Vec<HostIndex>> = const { RefCell::new(Vec::new()) };
+    /// Whether `WOKEN` may be non-empty: checked first, as most steps wake
+    /// no other host.
+    static WOKEN_PENDING: Cell<bool> = const { Cell::new(false) };
     static BUILT_FDS: RefCell<Vec<i32>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -35,6 +38,7 @@ pub(crate) fn reset() {
     let _ = STEPPING.try_with(|s| s.set(NONE));
     let _ = STEPPING_UNPARKED.try_with(|s| s.set(false));
     let _ = WOKEN.try_with(|w| w.borrow_mut().clear());
+    let _ = WOKEN_PENDING.try_with(|p| p.set(false));
     let _ = BUILT_FDS.try_with(|b| b.borrow_mut().clear());
 }
 
@@ -81,13 +85,16 @@ pub fn stepping() -> Option<HostIndex> {
 /// Takes the hosts unparked from outside their own step since the last call,
 /// in the order the wake-ups happened (duplicates possible).
 pub fn take_woken() -> Vec<HostIndex> {
+    WOKEN_PENDING.with(|p| p.set(false));
     WOKEN.with(|w| std::mem::take(&mut *w.borrow_mut()))
 }
 
 /// Like [`take_woken`], appending to `out` (the scheduler reuses one buffer
 /// for this, which it calls after every event).
 pub fn drain_woken_into(out: &mut Vec<HostIndex>) {
-    WOKEN.with(|w| out.append(&mut w.borrow_mut()));
+    if WOKEN_PENDING.with(|p| p.replace(false)) {
+        WOKEN.with(|w| out.append(&mut w.borrow_mut()));
+    }
 }
 
 /// Whether the stepped host was unparked since the last call (and clears it).
@@ -142,6 +149,7 @@ pub(crate) fn on_write(fd: i32) -> bool {
         let _ = WOKEN.try_with(|w| {
             if let Ok(mut w) = w.try_borrow_mut() {
                 w.push(host);
+                let _ = WOKEN_PENDING.try_with(|p| p.set(true));
             }
         });
     }

@@ -90,7 +90,12 @@ pub trait Actor {
 /// Tells the scheduler that `actor`'s deadline may have changed; it asks
 /// again after the current step. Does nothing outside a simulation.
 pub fn actor_changed(actor: ActorId) {
-    if let Some(w) = world::try_current() {
-        w.dirty_actors.borrow_mut().push(actor);
-    }
+    world::with_current(|w| {
+        let mut dirty = w.dirty_actors.borrow_mut();
+        // A repeat of the last request changes nothing (the scheduler would
+        // read the same deadline twice), so it is not queued.
+        if dirty.last() != Some(&actor) {
+            dirty.push(actor);
+        }
+    });
 }

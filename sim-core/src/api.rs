@@ -166,7 +166,7 @@ pub fn set_clock_drift(name: &str, ppm: i64) -> Result<(), SimError> {
 
 /// The host whose code is running, if any.
 pub fn current_host() -> Option<HostId> {
-    world::try_current().and_then(|w| w.current_host.get())
+    world::with_current(|w| w.current_host.get()).flatten()
 }
 
 /// The name of the host whose code is running, if any.
@@ -185,32 +185,38 @@ pub fn name_of(id: HostId) -> Option<String> {
 
 /// The id of the host called `name` in the simulation running on this thread.
 pub fn host_id(name: &str) -> Option<HostId> {
-    world::try_current()?.host_ids.borrow().get(name).copied()
+    world::with_current(|w| w.host_ids.borrow().get(name).copied()).flatten()
 }
 
 /// Virtual time now, if a simulation runs on this thread.
 pub fn sim_time() -> Option<SimTime> {
-    world::try_current().map(|w| w.now.get())
+    world::with_current(|w| w.now.get())
 }
 
 /// The seed of the simulation running on this thread.
 pub fn seed() -> Option<u64> {
-    world::try_current().map(|w| w.seed)
+    world::with_current(|w| w.seed)
 }
 
 /// Whether a simulation runs on this thread.
 pub fn in_simulation() -> bool {
-    world::try_current().is_some()
+    world::with_current(|_| ()).is_some()
 }
 
 /// The extension of type `T` stored with `Sim::insert_extension`.
 pub fn extension<T: 'static>() -> Option<Rc<T>> {
-    extension_in(&*world::try_current()?)
+    world::with_current(extension_in::<T>).flatten()
 }
 
 pub(crate) fn extension_in<T: 'static>(w: &World) -> Option<Rc<T>> {
-    let value = w.extensions.borrow().get(&TypeId::of::<T>())?.clone();
-    value.downcast::<T>().ok()
+    let id = TypeId::of::<T>();
+    let extensions = w.extensions.borrow();
+    let (_, value) = extensions.iter().find(|(t, _)| *t == id)?;
+    let raw = Rc::into_raw(value.clone()).cast::<T>();
+    // SAFETY: values are stored under their own `TypeId` (see
+    // `Sim::insert_extension`), so this one is an `Rc<T>`; dropping the
+    // vtable pointer of `Rc<dyn Any>` keeps the same allocation.
+    Some(unsafe { Rc::from_raw(raw) })
 }
 
 /// Mixes a fact into the run's trace hash (a packet delivered, a decision

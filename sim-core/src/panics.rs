@@ -6,7 +6,7 @@
 //! scheduler turns them into an error naming the host after the step.
 
 use std::any::Any;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
@@ -15,6 +15,9 @@ use std::task::{Context, Poll};
 
 thread_local! {
     static CAUGHT: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    /// Whether `CAUGHT` may be non-empty: checked after every step, where
+    /// it almost never is.
+    static ANY_CAUGHT: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Installs the recording hook (once per process).
@@ -32,6 +35,7 @@ pub(crate) fn install_hook() {
                 let _ = CAUGHT.try_with(|c| {
                     if let Ok(mut c) = c.try_borrow_mut() {
                         c.push(message);
+                        let _ = ANY_CAUGHT.try_with(|any| any.set(true));
                     }
                 });
             }
@@ -42,7 +46,17 @@ pub(crate) fn install_hook() {
 
 /// Panics recorded on this thread since the last call.
 pub(crate) fn take_caught() -> Vec<String> {
+    if !ANY_CAUGHT.with(|any| any.replace(false)) {
+        return Vec::new();
+    }
     CAUGHT.with(|c| std::mem::take(&mut *c.borrow_mut()))
+}
+
+/// Forgets the panics recorded on this thread since the last call.
+pub(crate) fn clear_caught() {
+    if ANY_CAUGHT.with(|any| any.replace(false)) {
+        CAUGHT.with(|c| c.borrow_mut().clear());
+    }
 }
 
 /// The text of a panic payload.

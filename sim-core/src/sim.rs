@@ -251,10 +251,17 @@ impl Sim {
     /// [`crate::extension`] (one per type; a second insert replaces it).
     pub fn insert_extension<T: 'static>(&mut self, value: Rc<T>) {
         let value: Rc<dyn Any> = value;
-        self.world
-            .extensions
-            .borrow_mut()
-            .insert(TypeId::of::<T>(), value);
+        let id = TypeId::of::<T>();
+        let mut extensions = self.world.extensions.borrow_mut();
+        let old = match extensions.iter_mut().find(|(t, _)| *t == id) {
+            Some((_, slot)) => Some(std::mem::replace(slot, value)),
+            None => {
+                extensions.push((id, value));
+                None
+            }
+        };
+        drop(extensions);
+        drop(old);
     }
 
     /// The extension of type `T`, if one was inserted.
@@ -647,26 +654,25 @@ impl Sim {
     /// if `finish`.
     fn step_actor(&mut self, id: ActorId, finish: bool) -> Result<(), SimError> {
         let now = self.now();
-        let actor = self.actors[id.index()].actor.clone();
+        let slot = &self.actors[id.index()];
         let stepped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let mut actor = actor.borrow_mut();
+            let mut actor = slot.actor.borrow_mut();
             if finish {
                 actor.finish_instant(now)
             } else {
                 actor.step(now)
             }
         }));
-        panics::take_caught();
+        panics::clear_caught();
         if let Err(p) = stepped {
-            let name = &self.actors[id.index()].name;
+            let name = &slot.name;
             let kind = ErrorKind::Internal(format!(
                 "actor `{name}` panicked: {}",
                 panics::payload_message(&*p)
             ));
             return Err(self.world.error(None, kind));
         }
-        let deadline = actor.borrow().next_deadline();
-        let name = self.actors[id.index()].name.clone();
+        let deadline = slot.actor.borrow().next_deadline();
         self.world.record(
             if finish {
                 TraceKind::ActorFinish
@@ -675,21 +681,25 @@ impl Sim {
             },
             id.0,
             deadline.map_or(u64::MAX, |d| d.as_nanos()),
-            &name,
+            &slot.name,
         );
-        self.refresh_actor(id);
+        self.schedule_actor(id, deadline);
         Ok(())
     }
 
     pub(crate) fn refresh_actor(&mut self, id: ActorId) {
-        let now = self.now();
-        let Some(slot) = self.actors.get_mut(id.index()) else {
+        let Some(slot) = self.actors.get(id.index()) else {
             return;
         };
-        let (deadline, finish) = {
-            let actor = slot.actor.borrow();
-            (actor.next_deadline(), actor.end_of_instant())
-        };
+        let deadline = slot.actor.borrow().next_deadline();
+        self.schedule_actor(id, deadline);
+    }
+
+    /// Schedules actor `id` at `deadline` (its `next_deadline`, just read)
+    /// and its end-of-instant step at its `end_of_instant`.
+    fn schedule_actor(&mut self, id: ActorId, deadline: Option<SimTime>) {
+        let now = self.now();
+        let finish = self.actors[id.index()].actor.borrow().end_of_instant();
         self.queue
             .set(Target::Actor(id.0), deadline.map(|d| d.max(now)));
         self.queue
@@ -716,28 +726,30 @@ impl Sim {
     /// deadline changed, lifecycle commands, until none is left.
     pub(crate) fn after_event(&mut self) -> Result<(), SimError> {
         loop {
-            // Scratch buffers kept in `self`: this runs after every event.
-            let mut woken = std::mem::take(&mut self.woken_buf);
-            let mut dirty = std::mem::take(&mut self.dirty_buf);
-            sim_clock::wakers::drain_woken_into(&mut woken);
-            dirty.append(&mut self.world.dirty_actors.borrow_mut());
+            // Scratch buffers kept in `self`, both empty here: this runs
+            // after every event, so the common case (nothing to do) only
+            // looks at three lists.
+            sim_clock::wakers::drain_woken_into(&mut self.woken_buf);
+            std::mem::swap(
+                &mut self.dirty_buf,
+                &mut *self.world.dirty_actors.borrow_mut(),
+            );
             let commands = if self.world.commands.borrow().is_empty() {
                 Vec::new()
             } else {
                 std::mem::take(&mut *self.world.commands.borrow_mut())
             };
-            let idle = woken.is_empty() && dirty.is_empty() && commands.is_empty();
-            for h in woken.drain(..) {
-                self.wake_host(HostId(h));
-            }
-            for a in dirty.drain(..) {
-                self.refresh_actor(a);
-            }
-            self.woken_buf = woken;
-            self.dirty_buf = dirty;
-            if idle {
+            if self.woken_buf.is_empty() && self.dirty_buf.is_empty() && commands.is_empty() {
                 return Ok(());
             }
+            for i in 0..self.woken_buf.len() {
+                self.wake_host(HostId(self.woken_buf[i]));
+            }
+            self.woken_buf.clear();
+            for i in 0..self.dirty_buf.len() {
+                self.refresh_actor(self.dirty_buf[i]);
+            }
+            self.dirty_buf.clear();
             for c in commands {
                 if let Err(e) = self.apply(c) {
                     return self.fail(e);

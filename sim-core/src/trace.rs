@@ -104,6 +104,7 @@ impl Trace {
         }
     }
 
+    #[inline]
     pub(crate) fn record(
         &mut self,
         time: SimTime,
@@ -118,6 +119,14 @@ impl Trace {
             self.hash = (self.hash ^ word).wrapping_mul(FNV_PRIME);
         }
         self.count += 1;
+        if self.events.is_some() {
+            self.keep(time, kind, subject, detail, name);
+        }
+    }
+
+    /// Keeps an event in the list (recording on: off the hot path).
+    #[cold]
+    fn keep(&mut self, time: SimTime, kind: TraceKind, subject: u32, detail: u64, name: &str) {
         if let Some(events) = &mut self.events {
             events.push(TraceEvent {
                 time,

@@ -58,7 +58,9 @@ impl Beacon {
 
     /// Marks the start of a host step.
     pub(crate) fn step_begins(&self, host: u32, virtual_nanos: u64) {
-        self.events.fetch_add(1, Ordering::Relaxed);
+        // Only the simulation thread writes: no read-modify-write needed.
+        let events = self.events.load(Ordering::Relaxed);
+        self.events.store(events.wrapping_add(1), Ordering::Relaxed);
         self.virtual_nanos.store(virtual_nanos, Ordering::Relaxed);
         self.stepping.store(host, Ordering::Relaxed);
     }

@@ -42,7 +42,9 @@ pub(crate) struct World {
     pub(crate) client_flags: RefCell<Vec<bool>>,
     pub(crate) commands: RefCell<Vec<Command>>,
     pub(crate) dirty_actors: RefCell<Vec<ActorId>>,
-    pub(crate) extensions: RefCell<BTreeMap<TypeId, Rc<dyn Any>>>,
+    /// One value per type. A short list scanned in order: a simulation holds
+    /// a handful, and sockets look one up on every call.
+    pub(crate) extensions: RefCell<Vec<(TypeId, Rc<dyn Any>)>>,
     pub(crate) streams: RefCell<Streams>,
     pub(crate) trace: RefCell<Trace>,
 }
@@ -62,7 +64,7 @@ impl World {
             client_flags: RefCell::new(Vec::new()),
             commands: RefCell::new(Vec::new()),
             dirty_actors: RefCell::new(Vec::new()),
-            extensions: RefCell::new(BTreeMap::new()),
+            extensions: RefCell::new(Vec::new()),
             streams: RefCell::new(Streams::new(seed)),
             trace: RefCell::new(Trace::new(record_trace)),
         }
@@ -117,6 +119,17 @@ impl World {
 /// The world of the simulation running on this thread, if any.
 pub(crate) fn try_current() -> Option<Rc<World>> {
     CURRENT.try_with(|c| c.borrow().clone()).ok().flatten()
+}
+
+/// Runs `f` on the world of the simulation running on this thread, if any,
+/// without taking a reference count (the hot path of socket calls). `f` must
+/// not install or uninstall a world.
+#[inline]
+pub(crate) fn with_current<R>(f: impl FnOnce(&World) -> R) -> Option<R> {
+    CURRENT
+        .try_with(|c| c.borrow().as_deref().map(f))
+        .ok()
+        .flatten()
 }
 
 /// The world, or an error saying the call needs a simulation.

@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use crate::thread_state::{is_sim_thread, monotonic_nanos, realtime_nanos};
+use crate::thread_state::with_sim_clock;
 
 type ClockGettime = unsafe extern "C" fn(libc::clockid_t, *mut libc::timespec) -> libc::c_int;
 type Gettimeofday = unsafe extern "C" fn(*mut libc::timeval, *mut libc::c_void) -> libc::c_int;
@@ -50,22 +50,34 @@ pub unsafe extern "C" fn clock_gettime(
     clock: libc::clockid_t,
     tp: *mut libc::timespec,
 ) -> libc::c_int {
-    if is_sim_thread() {
-        match clock {
-            libc::CLOCK_MONOTONIC
-            | libc::CLOCK_MONOTONIC_RAW
-            | libc::CLOCK_MONOTONIC_COARSE
-            | libc::CLOCK_BOOTTIME => {
-                write_timespec(tp, monotonic_nanos());
-                return 0;
-            }
-            libc::CLOCK_REALTIME | libc::CLOCK_REALTIME_COARSE | libc::CLOCK_TAI => {
-                write_timespec(tp, realtime_nanos());
-                return 0;
-            }
-            _ => {}
+    let virtual_nanos = with_sim_clock(|c| match clock {
+        libc::CLOCK_MONOTONIC
+        | libc::CLOCK_MONOTONIC_RAW
+        | libc::CLOCK_MONOTONIC_COARSE
+        | libc::CLOCK_BOOTTIME => Some(c.monotonic_nanos()),
+        libc::CLOCK_REALTIME | libc::CLOCK_REALTIME_COARSE | libc::CLOCK_TAI => {
+            Some(c.realtime_nanos())
         }
+        _ => None,
+    });
+    match virtual_nanos {
+        Some(Some(nanos)) => {
+            write_timespec(tp, nanos);
+            0
+        }
+        // SAFETY: the caller's arguments, unchanged.
+        _ => unsafe { forward_clock_gettime(clock, tp) },
     }
+}
+
+/// The real `clock_gettime`, out of line so that the simulated path above
+/// stays short.
+///
+/// # Safety
+/// As libc's `clock_gettime`.
+#[cold]
+#[inline(never)]
+unsafe fn forward_clock_gettime(clock: libc::clockid_t, tp: *mut libc::timespec) -> libc::c_int {
     match real_clock_gettime() {
         // SAFETY: forwarding the caller's arguments unchanged.
         Some(real) => unsafe { real(clock, tp) },
@@ -83,9 +95,8 @@ pub unsafe extern "C" fn gettimeofday(
     tv: *mut libc::timeval,
     tz: *mut libc::c_void,
 ) -> libc::c_int {
-    if is_sim_thread() {
+    if let Some(nanos) = with_sim_clock(|c| c.realtime_nanos()) {
         if !tv.is_null() {
-            let nanos = realtime_nanos();
             // SAFETY: checked non-null; the caller passed a writable timeval.
             unsafe {
                 (*tv).tv_sec = (nanos / 1_000_000_000) as libc::time_t;
@@ -108,8 +119,8 @@ pub unsafe extern "C" fn gettimeofday(
 /// As libc's `time`: `out` must be null or valid for writes.
 #[no_mangle]
 pub unsafe extern "C" fn time(out: *mut libc::time_t) -> libc::time_t {
-    let secs = if is_sim_thread() {
-        (realtime_nanos() / 1_000_000_000) as libc::time_t
+    let secs = if let Some(nanos) = with_sim_clock(|c| c.realtime_nanos()) {
+        (nanos / 1_000_000_000) as libc::time_t
     } else {
         crate::real::system_time()
             .duration_since(std::time::UNIX_EPOCH)
