@@ -93,12 +93,18 @@ impl EventQueue {
     /// keeps its entry (and its place among equal times); a new time draws a
     /// new tie-break.
     pub(crate) fn set(&mut self, target: Target, time: Option<SimTime>) {
-        if self.scheduled(target) == time {
-            return;
-        }
-        self.remove(target);
-        if let Some(time) = time {
-            self.insert(target, time);
+        let at = self.position(target);
+        match time {
+            None => self.remove(target),
+            Some(time) if at == ABSENT => self.insert(target, time),
+            Some(time) if self.heap[at as usize].time == time => {}
+            Some(time) => {
+                // Moved in place: one sift instead of a removal and an insertion.
+                let at = at as usize;
+                self.heap[at] = self.entry(target, time);
+                let at = self.sift_up(at);
+                self.sift_down(at);
+            }
         }
     }
 
@@ -126,15 +132,20 @@ impl EventQueue {
         Some((top.time, top.target))
     }
 
-    fn insert(&mut self, target: Target, time: SimTime) {
+    /// A new entry for `target` at `time`, with its tie-break drawn.
+    fn entry(&mut self, target: Target, time: SimTime) -> Entry {
         self.seq += 1;
-        let entry = Entry {
+        Entry {
             time,
             last: matches!(target, Target::ActorFinish(_)),
             tiebreak: self.rng.next_u64(),
             seq: self.seq,
             target,
-        };
+        }
+    }
+
+    fn insert(&mut self, target: Target, time: SimTime) {
+        let entry = self.entry(target, time);
         let at = self.heap.len();
         self.heap.push(entry);
         self.set_position(target, at as u32);

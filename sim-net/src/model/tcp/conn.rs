@@ -380,16 +380,16 @@ impl TcpConn {
         if self.removed {
             return None;
         }
-        [
-            self.rtx_at,
-            self.persist_at,
-            self.keepalive_at,
-            self.linger_until,
-            self.connect_deadline,
-        ]
-        .into_iter()
-        .flatten()
-        .min()
+        // Written out rather than as an iterator: this runs after every
+        // operation on the connection.
+        let earliest = |a: Option<Time>, b: Option<Time>| match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let t = earliest(self.rtx_at, self.persist_at);
+        let t = earliest(t, self.keepalive_at);
+        let t = earliest(t, self.linger_until);
+        earliest(t, self.connect_deadline)
     }
 
     /// Changes settings that apply to an open connection (timeouts, keepalive).
