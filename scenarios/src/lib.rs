@@ -59,6 +59,7 @@ pub mod params;
 pub mod partition_heal;
 pub mod pattern;
 pub mod pinger;
+pub mod pingpong;
 pub mod registry;
 pub mod runner;
 pub mod udp_ping;

@@ -21,7 +21,7 @@ use sim_core::{Builder, Harness, Sim};
 use crate::params::{Param, Params};
 use crate::{
     broken, bulk, crash_restart, echo, grpc_ping, heartbeats, http_allowlist, p2p_relay,
-    partition_heal, udp_ping,
+    partition_heal, pingpong, udp_ping,
 };
 
 /// The command that runs this crate's binary; replay commands start with it.
@@ -85,10 +85,11 @@ pub fn all() -> &'static [Scenario] {
     &SCENARIOS
 }
 
-static SCENARIOS: [Scenario; 13] = [
+static SCENARIOS: [Scenario; 14] = [
     heartbeats::SCENARIO,
     crash_restart::SCENARIO,
     echo::SCENARIO,
+    pingpong::SCENARIO,
     udp_ping::SCENARIO,
     partition_heal::SCENARIO,
     bulk::SCENARIO,

@@ -44,6 +44,7 @@ fn every_scenario_in_all_is_tested() {
             "heartbeats",
             "crash-restart",
             "echo",
+            "pingpong",
             "udp-ping",
             "partition-heal",
             "bulk",

@@ -1,6 +1,7 @@
 //! The network scenarios (`echo`, `udp-ping`, `partition-heal`, `bulk`)
 //! pass on a handful of seeds, replay identically, and draw a different
-//! run from each seed. Through `sim_core::Harness`, so `SIM_SEED=S` replays
+//! run from each seed. `pingpong` passes and replays too (its seeds differ
+//! only in tie-breaks, which its strictly alternating run never needs). Through `sim_core::Harness`, so `SIM_SEED=S` replays
 //! one seed and `SIM_SEEDS=N` widens the sweep.
 
 mod common;
@@ -47,8 +48,14 @@ fn bulk_passes() {
 }
 
 #[test]
+fn pingpong_passes() {
+    run("pingpong", 0..3);
+}
+
+#[test]
 fn each_seed_replays_event_for_event() {
     common::assert_replays_event_for_event(&NETWORK, &SMALL);
+    common::assert_replays_event_for_event(&["pingpong"], &SMALL);
 }
 
 #[test]
