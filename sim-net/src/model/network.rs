@@ -493,14 +493,19 @@ impl Network {
         }
         if remove {
             self.remove_socket(id);
-        } else {
-            if let Some(SocketKind::Stream(conn)) = self.sockets.get_mut(&id).map(|e| &mut e.kind) {
-                if conn.out.is_empty() && conn.events.is_empty() {
-                    conn.out = segments;
-                    conn.events = events;
+        } else if let Some(entry) = self.sockets.get_mut(&id) {
+            // One lookup gives the buffers back and re-indexes the timer.
+            let next = match &mut entry.kind {
+                SocketKind::Stream(conn) => {
+                    if conn.out.is_empty() && conn.events.is_empty() {
+                        conn.out = segments;
+                        conn.events = events;
+                    }
+                    conn.next_timer()
                 }
-            }
-            self.sync_timer(id);
+                _ => None,
+            };
+            reindex_timer(&mut self.timers, id, &mut entry.timer, next);
         }
     }
 

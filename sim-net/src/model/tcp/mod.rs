@@ -52,6 +52,17 @@ impl Network {
         }
     }
 
+    /// The connection `id` after checking its injected fault for `op`, in
+    /// one lookup (reads and writes run this for every call).
+    fn checked_conn_mut(&mut self, id: SocketId, op: FaultOp) -> io::Result<&mut TcpConn> {
+        let entry = self.entry_mut(id)?;
+        entry.faults.check(op)?;
+        match &mut entry.kind {
+            SocketKind::Stream(c) => Ok(c),
+            _ => Err(not_stream(id)),
+        }
+    }
+
     fn listener_mut(&mut self, id: SocketId) -> io::Result<&mut TcpListener> {
         match &mut self.entry_mut(id)?.kind {
             SocketKind::Listener(l) => Ok(l),
@@ -207,8 +218,7 @@ impl Network {
     /// Reads received bytes; `Ok(0)` is EOF, `WouldBlock` when nothing is there yet.
     pub fn tcp_read(&mut self, now: Time, id: SocketId, buf: &mut [u8]) -> io::Result<usize> {
         self.touch(now);
-        self.entry(id)?.faults.check(FaultOp::Read)?;
-        let result = self.conn_mut(id)?.read(now, buf);
+        let result = self.checked_conn_mut(id, FaultOp::Read)?.read(now, buf);
         self.flush_conn(now, id);
         result
     }
@@ -224,8 +234,7 @@ impl Network {
     /// Writes into the send buffer; `WouldBlock` when it is full.
     pub fn tcp_write(&mut self, now: Time, id: SocketId, buf: &[u8]) -> io::Result<usize> {
         self.touch(now);
-        self.entry(id)?.faults.check(FaultOp::Write)?;
-        let result = self.conn_mut(id)?.write(now, buf);
+        let result = self.checked_conn_mut(id, FaultOp::Write)?.write(now, buf);
         self.flush_conn(now, id);
         result
     }
