@@ -153,12 +153,25 @@ impl Link {
 
     /// Sends `packet` at `now`: pushes its arrival(s) onto `out`, or says why it
     /// was dropped. Counts everything in `stats` except deliveries.
+    #[cfg(test)]
     pub(crate) fn transmit(
         &mut self,
         cfg: &LinkConfig,
         now: Time,
-        mut packet: Packet,
+        packet: Packet,
         out: &mut Vec<(Time, Packet)>,
+    ) -> Result<(), DropReason> {
+        self.transmit_to(cfg, now, packet, |at, p| out.push((at, p)))
+    }
+
+    /// Like [`transmit`](Self::transmit), handing each arrival to `out` in
+    /// order (the network queues them without a scratch buffer).
+    pub(crate) fn transmit_to(
+        &mut self,
+        cfg: &LinkConfig,
+        now: Time,
+        mut packet: Packet,
+        mut out: impl FnMut(Time, Packet),
     ) -> Result<(), DropReason> {
         let size = packet.wire_size();
         self.stats.packets_sent += 1;
@@ -210,13 +223,13 @@ impl Link {
                     self.stats.corrupted += 1;
                 }
             }
-            out.push((
+            out(
                 arrival,
                 Packet {
                     body: copy,
                     ..packet.clone()
                 },
-            ));
+            );
         }
         Ok(())
     }

@@ -37,9 +37,6 @@ pub struct Network {
     pub(crate) timers: BTreeSet<(Time, SocketId)>,
     pub(crate) notifier: Notifier,
     pub(crate) drops: DropCounts,
-    /// Scratch space for [`Link::transmit`]'s output, kept to avoid an
-    /// allocation per packet.
-    transmit_buf: Vec<(Time, Packet)>,
     /// Connections owing a pure ACK held back at `acks_due_at` (see
     /// [`flush_acks`](Self::flush_acks)).
     acks_due: Vec<SocketId>,
@@ -72,7 +69,6 @@ impl Network {
             timers: BTreeSet::new(),
             notifier: Notifier::default(),
             drops: DropCounts::default(),
-            transmit_buf: Vec::new(),
             acks_due: Vec::new(),
             acks_due_at: 0,
         }
@@ -677,23 +673,6 @@ impl Network {
         self.drops.add(DropReason::Partition);
     }
 
-    /// Hands `packet` to the link `from -> to`, borrowing its configuration
-    /// in place (no copy per packet).
-    fn transmit_on_link(
-        &mut self,
-        from: NodeId,
-        to: NodeId,
-        now: Time,
-        packet: Packet,
-        out: &mut Vec<(Time, Packet)>,
-    ) -> Result<(), DropReason> {
-        let cfg = self
-            .link_cfg
-            .get(&(from, to))
-            .unwrap_or(&self.cfg.default_link);
-        link_slot(&mut self.links, &self.nodes, self.seed, from, to).transmit(cfg, now, packet, out)
-    }
-
     /// Puts a packet on its way at `now`.
     pub(crate) fn send_packet(&mut self, now: Time, packet: Packet) {
         match packet.route {
@@ -723,20 +702,25 @@ impl Network {
     /// Runs a packet through its link; `floor` keeps a batch in order (release).
     pub(crate) fn transmit(&mut self, now: Time, packet: Packet, floor: Option<&mut Time>) {
         let (from, to) = (packet.from_node, packet.to_node);
-        let mut out = std::mem::take(&mut self.transmit_buf);
-        let result = self.transmit_on_link(from, to, now, packet, &mut out);
-        if let Err(reason) = result {
-            self.drops.add(reason);
-        }
+        // The link's settings are borrowed in place (no copy per packet), and
+        // its arrivals go straight into the in-flight queue.
+        let cfg = self
+            .link_cfg
+            .get(&(from, to))
+            .unwrap_or(&self.cfg.default_link);
+        let link = link_slot(&mut self.links, &self.nodes, self.seed, from, to);
+        let in_flight = &mut self.in_flight;
         let mut floor = floor;
-        for (mut at, p) in out.drain(..) {
+        let result = link.transmit_to(cfg, now, packet, |mut at, p| {
             if let Some(f) = floor.as_deref_mut() {
                 at = at.max(*f);
                 *f = at;
             }
-            self.in_flight.push(at, p);
+            in_flight.push(at, p);
+        });
+        if let Err(reason) = result {
+            self.drops.add(reason);
         }
-        self.transmit_buf = out;
     }
 
     fn deliver(&mut self, now: Time, packet: Packet) {

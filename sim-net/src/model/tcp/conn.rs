@@ -144,6 +144,10 @@ pub(crate) struct TcpConn {
     // Outputs drained by the network.
     pub out: Vec<Segment>,
     pub events: Vec<ConnEvent>,
+    /// The data buffer of the last segment received, emptied, for the next
+    /// data segment sent: a request/response exchange then allocates no
+    /// buffer per segment.
+    spare: Vec<u8>,
 }
 
 impl TcpConn {
@@ -206,6 +210,7 @@ impl TcpConn {
             retransmits: 0,
             out: Vec::new(),
             events: Vec::new(),
+            spare: Vec::new(),
         }
     }
 
@@ -718,7 +723,9 @@ impl TcpConn {
                 }
                 let len = (limit - self.snd_nxt).min(self.cfg.mss as u64) as usize;
                 let seq = self.snd_nxt;
-                let data = self.send.slice(seq, len);
+                let data = self
+                    .send
+                    .slice_into(seq, len, std::mem::take(&mut self.spare));
                 let fin = self.fin_queued && seq + len as u64 == data_end;
                 let retransmit = seq < self.snd_max;
                 if retransmit {
@@ -817,30 +824,37 @@ impl TcpConn {
 
     /// Handles one segment addressed to this connection.
     pub(crate) fn on_segment(&mut self, now: Time, seg: Segment) {
+        self.handle_segment(now, &seg);
+        if self.spare.capacity() < seg.data.capacity() {
+            self.spare = seg.data;
+        }
+    }
+
+    fn handle_segment(&mut self, now: Time, seg: &Segment) {
         if self.removed {
             return;
         }
         if self.error.is_some() {
             // A dead connection answers like a missing socket would.
-            self.reply_rst(&seg);
+            self.reply_rst(seg);
             return;
         }
         self.last_heard = now;
         self.probes = 0;
         self.keepalive_at = None;
         if seg.rst {
-            self.on_rst(&seg);
+            self.on_rst(seg);
             self.rearm(now);
             return;
         }
         match self.phase {
             Phase::SynSent => {
-                self.on_segment_syn_sent(now, &seg);
+                self.on_segment_syn_sent(now, seg);
                 self.rearm(now);
                 return;
             }
             Phase::Closed => {
-                self.reply_rst(&seg);
+                self.reply_rst(seg);
                 return;
             }
             Phase::SynRcvd | Phase::Open => {}
@@ -862,7 +876,7 @@ impl TcpConn {
         }
         if self.phase == Phase::SynRcvd {
             if seg.ack != self.iss + 1 {
-                self.reply_rst(&seg);
+                self.reply_rst(seg);
                 return;
             }
             self.phase = Phase::Open;
@@ -893,7 +907,7 @@ impl TcpConn {
                 self.events.push(ConnEvent::Writable);
             }
         }
-        self.on_data(now, &seg);
+        self.on_data(now, seg);
         self.try_send(now);
         self.check_done(now);
         self.rearm(now);

@@ -46,13 +46,21 @@ impl SendBuffer {
     }
 
     /// A copy of `len` bytes starting at sequence number `seq`.
+    #[cfg(test)]
     pub(crate) fn slice(&self, seq: u64, len: usize) -> Vec<u8> {
+        self.slice_into(seq, len, Vec::new())
+    }
+
+    /// Like [`slice`](Self::slice), writing into `out` (emptied first) so a
+    /// spare buffer can be reused.
+    pub(crate) fn slice_into(&self, seq: u64, len: usize, mut out: Vec<u8>) -> Vec<u8> {
         debug_assert!(seq >= self.start && seq + len as u64 <= self.end_seq());
         let off = (seq - self.start) as usize;
         // Copied slice by slice: far cheaper than byte by byte through the
         // deque's iterator, and this runs for every data segment sent.
         let (a, b) = self.bytes.as_slices();
-        let mut out = Vec::with_capacity(len);
+        out.clear();
+        out.reserve(len);
         let end = off + len;
         if off < a.len() {
             out.extend_from_slice(&a[off..end.min(a.len())]);
