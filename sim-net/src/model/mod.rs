@@ -107,6 +107,7 @@ mod notify;
 mod packet;
 mod partition;
 mod socket;
+mod socket_table;
 mod stats;
 mod tcp;
 mod topology;

@@ -14,6 +14,7 @@ use super::notify::{Notification, Notifier, Readiness};
 use super::packet::{Body, Packet, PacketQueue, Route};
 use super::partition::Partitions;
 use super::socket::{SocketEntry, SocketKind};
+use super::socket_table::SocketTable;
 use super::stats::{DropCounts, DropReason};
 use super::tcp::conn::ConnEvent;
 
@@ -30,7 +31,7 @@ pub struct Network {
     pub(crate) link_cfg: BTreeMap<(NodeId, NodeId), LinkConfig>,
     pub(crate) partitions: Partitions,
     pub(crate) in_flight: PacketQueue,
-    pub(crate) sockets: BTreeMap<SocketId, SocketEntry>,
+    pub(crate) sockets: SocketTable,
     pub(crate) next_socket: u64,
     pub(crate) bindings: BTreeMap<(NodeId, Proto, u16), Vec<SocketId>>,
     pub(crate) tcp_conns: BTreeMap<(NodeId, SocketAddr, SocketAddr), SocketId>,
@@ -62,7 +63,7 @@ impl Network {
             link_cfg: BTreeMap::new(),
             partitions: Partitions::default(),
             in_flight: PacketQueue::default(),
-            sockets: BTreeMap::new(),
+            sockets: SocketTable::default(),
             next_socket: 1,
             bindings: BTreeMap::new(),
             tcp_conns: BTreeMap::new(),

@@ -181,7 +181,7 @@ impl Network {
     pub fn connections(&self) -> Vec<ConnectionInfo> {
         self.sockets
             .iter()
-            .filter_map(|(&id, e)| match &e.kind {
+            .filter_map(|(id, e)| match &e.kind {
                 SocketKind::Stream(c) => Some(ConnectionInfo {
                     socket: id,
                     node: e.node,
