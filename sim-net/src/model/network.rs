@@ -34,7 +34,7 @@ pub struct Network {
     pub(crate) sockets: SocketTable,
     pub(crate) next_socket: u64,
     pub(crate) bindings: BTreeMap<(NodeId, Proto, u16), Vec<SocketId>>,
-    pub(crate) tcp_conns: BTreeMap<(NodeId, SocketAddr, SocketAddr), SocketId>,
+    pub(crate) tcp_conns: ConnTable,
     pub(crate) timers: BTreeSet<(Time, SocketId)>,
     pub(crate) notifier: Notifier,
     pub(crate) drops: DropCounts,
@@ -66,7 +66,7 @@ impl Network {
             sockets: SocketTable::default(),
             next_socket: 1,
             bindings: BTreeMap::new(),
-            tcp_conns: BTreeMap::new(),
+            tcp_conns: ConnTable::default(),
             timers: BTreeSet::new(),
             notifier: Notifier::default(),
             drops: DropCounts::default(),
@@ -390,7 +390,7 @@ impl Network {
                         l.forget(id);
                     }
                 }
-                let key = (entry.node, c.local, c.remote);
+                let key = ConnKey::new(entry.node, c.local, c.remote);
                 if self.tcp_conns.get(&key) == Some(&id) {
                     self.tcp_conns.remove(&key);
                 }
@@ -783,6 +783,72 @@ impl Network {
         self.in_flight.len()
     }
 }
+
+/// A connection's key: its node, local and remote addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ConnKey {
+    node: NodeId,
+    local: SocketAddr,
+    remote: SocketAddr,
+}
+
+impl ConnKey {
+    pub(crate) fn new(node: NodeId, local: SocketAddr, remote: SocketAddr) -> Self {
+        ConnKey {
+            node,
+            local,
+            remote,
+        }
+    }
+}
+
+/// An address folded into one word for hashing.
+fn fold_addr(addr: &SocketAddr) -> u64 {
+    let ip = match addr {
+        SocketAddr::V4(a) => u64::from(u32::from(*a.ip())),
+        SocketAddr::V6(a) => {
+            let b = u128::from(*a.ip());
+            (b as u64) ^ ((b >> 64) as u64).rotate_left(17)
+        }
+    };
+    (ip << 16) ^ (ip >> 48) ^ u64::from(addr.port())
+}
+
+impl std::hash::Hash for ConnKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // One word: the table's hasher mixes it (see `ConnHasher`).
+        let a = fold_addr(&self.local);
+        let b = fold_addr(&self.remote);
+        state.write_u64(a ^ b.rotate_left(29) ^ u64::from(self.node.0).rotate_left(53));
+    }
+}
+
+/// A multiply-rotate hasher for [`ConnKey`]s. The table is only looked up,
+/// never iterated, so its order (and this hash) cannot reach the simulation's
+/// behaviour; SipHash cost more than the lookup it replaces.
+#[derive(Default)]
+pub(crate) struct ConnHasher(u64);
+
+impl std::hash::Hasher for ConnHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, x: u64) {
+        let h = (self.0.rotate_left(5) ^ x).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.0 = h ^ (h >> 32);
+    }
+}
+
+/// The TCP connections by [`ConnKey`].
+pub(crate) type ConnTable =
+    std::collections::HashMap<ConnKey, SocketId, std::hash::BuildHasherDefault<ConnHasher>>;
 
 /// The local address of any socket kind.
 pub(crate) fn local_addr_of(kind: &SocketKind) -> Option<SocketAddr> {

@@ -111,6 +111,7 @@ pub(crate) struct PacketQueue {
 }
 
 impl PacketQueue {
+    #[inline]
     pub(crate) fn push(&mut self, at: Time, packet: Packet) {
         let slot = match self.free.pop() {
             Some(slot) => {
@@ -130,6 +131,7 @@ impl PacketQueue {
         self.order.peek().map(|Reverse((at, _, _))| *at)
     }
 
+    #[inline]
     pub(crate) fn pop_due(&mut self, now: Time) -> Option<(Time, Packet)> {
         if self.next_time()? > now {
             return None;

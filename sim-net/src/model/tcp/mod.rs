@@ -23,7 +23,7 @@ use self::listener::TcpListener;
 use super::config::{Keepalive, TcpConfig};
 use super::fault::FaultOp;
 use super::ids::{NodeId, SocketId, Time};
-use super::network::Network;
+use super::network::{ConnKey, Network};
 use super::node::Proto;
 use super::notify::Readiness;
 use super::packet::{Body, Packet, Route, Segment};
@@ -173,7 +173,10 @@ impl Network {
             _ => self.ephemeral_port(node, Proto::Tcp)?,
         };
         let local_addr = SocketAddr::new(src_ip, port);
-        if self.tcp_conns.contains_key(&(node, local_addr, remote)) {
+        if self
+            .tcp_conns
+            .contains_key(&ConnKey::new(node, local_addr, remote))
+        {
             return Err(io::Error::new(
                 io::ErrorKind::AddrInUse,
                 format!("a connection {local_addr} -> {remote} already exists"),
@@ -186,7 +189,8 @@ impl Network {
             self.remove_socket(id);
             return Err(e);
         }
-        self.tcp_conns.insert((node, local_addr, remote), id);
+        self.tcp_conns
+            .insert(ConnKey::new(node, local_addr, remote), id);
         self.flush_conn(now, id);
         Ok(id)
     }
@@ -346,7 +350,7 @@ impl Network {
     pub(crate) fn tcp_deliver(&mut self, now: Time, packet: Packet) {
         let Body::Tcp(seg) = packet.body else { return };
         let (node, src, dst) = (packet.to_node, packet.src, packet.dst);
-        if let Some(&id) = self.tcp_conns.get(&(node, dst, src)) {
+        if let Some(&id) = self.tcp_conns.get(&ConnKey::new(node, dst, src)) {
             self.conn_segment(now, id, seg);
             return;
         }
@@ -423,7 +427,8 @@ impl Network {
         );
         conn.parent = Some(lid);
         let id = self.insert_socket(node, SocketKind::Stream(Box::new(conn)));
-        self.tcp_conns.insert((node, meta.dst, meta.src), id);
+        self.tcp_conns
+            .insert(ConnKey::new(node, meta.dst, meta.src), id);
         if let Ok(l) = self.listener_mut(lid) {
             l.half_open.insert(id);
         }
