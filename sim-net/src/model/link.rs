@@ -170,7 +170,7 @@ impl Link {
         &mut self,
         cfg: &LinkConfig,
         now: Time,
-        mut packet: Packet,
+        packet: Packet,
         mut out: impl FnMut(Time, Packet),
     ) -> Result<(), DropReason> {
         let size = packet.wire_size();
@@ -201,6 +201,8 @@ impl Link {
         } else {
             1
         };
+        // The last copy is the packet itself, moved rather than cloned.
+        let mut packet = Some(packet);
         for i in 0..copies {
             let mut arrival = sent_at.saturating_add(cfg.latency.sample(&mut self.rng));
             if cfg.jitter > 0 {
@@ -211,11 +213,12 @@ impl Link {
                 self.last_tcp_arrival = arrival;
             }
             let mut copy = if i + 1 == copies {
-                std::mem::replace(&mut packet.body, Body::Udp(Vec::new()))
+                packet.take()
             } else {
-                packet.body.clone()
-            };
-            if let Body::Udp(data) = &mut copy {
+                packet.clone()
+            }
+            .expect("the packet is taken by its last copy only");
+            if let Body::Udp(data) = &mut copy.body {
                 if !data.is_empty() && chance(&mut self.rng, cfg.corrupt) {
                     let byte = self.rng.random_range(0..data.len());
                     let bit = self.rng.random_range(0..8u32);
@@ -223,13 +226,7 @@ impl Link {
                     self.stats.corrupted += 1;
                 }
             }
-            out(
-                arrival,
-                Packet {
-                    body: copy,
-                    ..packet.clone()
-                },
-            );
+            out(arrival, copy);
         }
         Ok(())
     }
