@@ -495,7 +495,11 @@ impl Network {
             let next = match &mut entry.kind {
                 SocketKind::Stream(conn) => {
                     if conn.out.is_empty() && conn.events.is_empty() {
-                        conn.out = segments;
+                        let unused = std::mem::replace(&mut conn.out, segments);
+                        if unused.capacity() == 0 {
+                            // Nothing to free: skip the out-of-line drop.
+                            std::mem::forget(unused);
+                        }
                         conn.events = events;
                     }
                     conn.next_timer()
