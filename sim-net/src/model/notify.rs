@@ -74,7 +74,9 @@ impl Notifier {
     /// Moves the pending notifications to the end of `out`, keeping this
     /// queue's buffer for the next ones.
     pub(crate) fn drain_into(&mut self, out: &mut Vec<Notification>) {
-        self.seen.clear();
+        if !self.seen.is_empty() {
+            self.seen.clear();
+        }
         out.append(&mut self.pending);
     }
 
