@@ -169,6 +169,20 @@ pub fn current_host() -> Option<HostId> {
     world::with_current(|w| w.current_host.get()).flatten()
 }
 
+/// Whether the current host's tasks are being dropped because its machine
+/// crashed or its process was killed or exited.
+///
+/// tokio drops a runtime's tasks in an order that depends on process-wide
+/// task ids (so on whatever else the process ran), not on the seed. A
+/// destructor that would act on the world (a socket's, closing it) should
+/// leave the work to the host's `HostEvent::Crashed` or
+/// `HostEvent::Stopped` handler, which can do it in a deterministic order;
+/// the network does exactly that, as a kernel closes a dead process's
+/// sockets.
+pub fn host_stopping() -> bool {
+    world::with_current(|w| w.stopping.get()).unwrap_or(false)
+}
+
 /// The name of the host whose code is running, if any.
 pub fn host_name() -> Option<String> {
     let w = world::try_current()?;

@@ -62,9 +62,9 @@ mod world;
 
 pub use actor::{actor_changed, Actor, HostEvent};
 pub use api::{
-    crash, current_host, extension, host_id, host_name, in_simulation, jump_clock, kill, name_of,
-    pause, restart, resume, seed, set_clock_drift, set_clock_offset, sim_time, trace_note,
-    ClockOffset,
+    crash, current_host, extension, host_id, host_name, host_stopping, in_simulation, jump_clock,
+    kill, name_of, pause, restart, resume, seed, set_clock_drift, set_clock_offset, sim_time,
+    trace_note, ClockOffset,
 };
 pub use builder::Builder;
 pub use error::{ErrorKind, SimError};

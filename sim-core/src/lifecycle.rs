@@ -139,7 +139,10 @@ impl Sim {
         slot.wake_pending = false;
         let stopped = {
             let _ctx = HostContext::enter(&self.world, id, slot);
-            rt.shutdown()
+            self.world.stopping.set(true);
+            let stopped = rt.shutdown();
+            self.world.stopping.set(false);
+            stopped
         };
         crate::panics::take_caught();
         stopped.map(|_| true).map_err(|m| {

@@ -742,6 +742,11 @@ impl Sim {
             if self.woken_buf.is_empty() && self.dirty_buf.is_empty() && commands.is_empty() {
                 return Ok(());
             }
+            // In host order, not wake order: a host's runtime shutdown drops
+            // its tasks in an order that depends on tokio's process-wide task
+            // ids, and the draws that order same-instant steps must not.
+            self.woken_buf.sort_unstable();
+            self.woken_buf.dedup();
             for i in 0..self.woken_buf.len() {
                 self.wake_host(HostId(self.woken_buf[i]));
             }

@@ -36,6 +36,9 @@ pub(crate) struct World {
     pub(crate) seed: u64,
     pub(crate) now: Cell<SimTime>,
     pub(crate) current_host: Cell<Option<HostId>>,
+    /// The current host's tasks are being dropped (see
+    /// [`crate::host_stopping`]).
+    pub(crate) stopping: Cell<bool>,
     pub(crate) host_names: RefCell<Vec<String>>,
     pub(crate) host_ids: RefCell<BTreeMap<String, HostId>>,
     /// `client_flags[h]`: whether host `h` is a client.
@@ -59,6 +62,7 @@ impl World {
             seed,
             now: Cell::new(SimTime::ZERO),
             current_host: Cell::new(None),
+            stopping: Cell::new(false),
             host_names: RefCell::new(Vec::new()),
             host_ids: RefCell::new(BTreeMap::new()),
             client_flags: RefCell::new(Vec::new()),
