@@ -8,7 +8,7 @@
 //! simulation thread.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr};
 use std::rc::Rc;
@@ -16,6 +16,7 @@ use std::task::{Context, Waker};
 
 use sim_core::{Actor, ActorId, HostEvent, HostId, SimTime};
 
+use crate::model::id_window::IdWindow;
 use crate::model::{Network, NodeId, Notification, Readiness, SocketId, Time};
 
 /// Which waiters a readiness change concerns.
@@ -33,55 +34,6 @@ struct Waiters {
     write: Vec<Waker>,
 }
 
-/// The waiters of each socket, in slots indexed by socket id (ids are
-/// small and dense; a tree search per readiness change cost more). The
-/// slots span the ids from the lowest to the highest socket with waiters.
-#[derive(Default)]
-struct WaiterTable {
-    /// Id of `slots[0]`.
-    base: u64,
-    slots: VecDeque<Option<Box<Waiters>>>,
-}
-
-impl WaiterTable {
-    fn get_mut(&mut self, id: SocketId) -> Option<&mut Waiters> {
-        let i = id.0.checked_sub(self.base)?;
-        self.slots.get_mut(usize::try_from(i).ok()?)?.as_deref_mut()
-    }
-
-    fn entry(&mut self, id: SocketId) -> &mut Waiters {
-        if self.slots.is_empty() {
-            self.base = id.0;
-        }
-        while id.0 < self.base {
-            self.slots.push_front(None);
-            self.base -= 1;
-        }
-        let i = (id.0 - self.base) as usize;
-        if i >= self.slots.len() {
-            self.slots.resize_with(i + 1, || None);
-        }
-        self.slots[i].get_or_insert_with(Box::default)
-    }
-
-    fn remove(&mut self, id: SocketId) {
-        let Some(i) = id.0.checked_sub(self.base) else {
-            return;
-        };
-        let Some(slot) = usize::try_from(i).ok().and_then(|i| self.slots.get_mut(i)) else {
-            return;
-        };
-        *slot = None;
-        while matches!(self.slots.front(), Some(None)) {
-            self.slots.pop_front();
-            self.base += 1;
-        }
-        while matches!(self.slots.back(), Some(None)) {
-            self.slots.pop_back();
-        }
-    }
-}
-
 fn add_waker(list: &mut Vec<Waker>, waker: &Waker) {
     if !list.iter().any(|w| w.will_wake(waker)) {
         list.push(waker.clone());
@@ -90,7 +42,9 @@ fn add_waker(list: &mut Vec<Waker>, waker: &Waker) {
 
 pub(crate) struct NetState {
     pub(crate) model: RefCell<Network>,
-    waiters: RefCell<WaiterTable>,
+    /// The waiters of each socket by id (looked up on every readiness
+    /// change; an index is cheaper than a tree search).
+    waiters: RefCell<IdWindow<Waiters>>,
     actor: Cell<Option<ActorId>>,
     /// `nodes[host index]`: the host's node, once it has one.
     nodes: RefCell<Vec<Option<NodeId>>>,
@@ -112,7 +66,7 @@ impl NetState {
     pub(crate) fn new(model: Network) -> NetState {
         NetState {
             model: RefCell::new(model),
-            waiters: RefCell::new(WaiterTable::default()),
+            waiters: RefCell::new(IdWindow::default()),
             actor: Cell::new(None),
             nodes: RefCell::new(Vec::new()),
             planned_addrs: RefCell::new(BTreeMap::new()),
@@ -214,7 +168,7 @@ impl NetState {
 
     pub(crate) fn register(&self, cx: &Context<'_>, socket: SocketId, interest: Interest) {
         let mut waiters = self.waiters.borrow_mut();
-        let w = waiters.entry(socket);
+        let w = waiters.get_or_insert_with(socket.0, Waiters::default);
         match interest {
             Interest::Read => add_waker(&mut w.read, cx.waker()),
             Interest::Write => add_waker(&mut w.write, cx.waker()),
@@ -223,7 +177,7 @@ impl NetState {
 
     /// Forgets the waiters of a closed socket.
     pub(crate) fn forget(&self, socket: SocketId) {
-        self.waiters.borrow_mut().remove(socket);
+        self.waiters.borrow_mut().remove(socket.0);
     }
 
     pub(crate) fn after_change(&self) {
@@ -246,7 +200,7 @@ impl NetState {
         {
             let mut waiters = self.waiters.borrow_mut();
             for n in notes.drain(..) {
-                let Some(w) = waiters.get_mut(n.socket) else {
+                let Some(w) = waiters.get_mut(n.socket.0) else {
                     continue;
                 };
                 match n.readiness {

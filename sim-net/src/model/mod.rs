@@ -96,6 +96,7 @@
 
 mod config;
 mod fault;
+pub(crate) mod id_window;
 mod ids;
 mod latency;
 mod lifecycle;
