@@ -1,7 +1,8 @@
 //! The TCP connection state machine of one endpoint.
 //!
 //! Simplified but honest: three-way handshake, 64-bit sequence numbers, cumulative
-//! ACKs sent for every data segment (no delayed ACK, no SACK), out-of-order segments
+//! ACKs for every instant at which data arrives (held to the end of the instant so
+//! that a reply carries them; no delayed ACK, no SACK), out-of-order segments
 //! discarded (the sender goes back to the first unacknowledged byte on timeout),
 //! flow control through the advertised window with zero-window probing, RTO per
 //! RFC 6298 with exponential backoff, FIN/RST teardown, user timeout and keepalive.
@@ -10,6 +11,9 @@
 //! The machine never sends anything itself: it appends segments to `out` and
 //! readiness changes to `events`, and the [`Network`](crate::model::Network) drains
 //! both after every call. Time is always passed in.
+//!
+//! This file holds the state, its construction, queries and the application's
+//! calls; `sending`, `receiving` and `timers` hold the rest of the machine.
 
 use std::io;
 use std::net::SocketAddr;
@@ -147,12 +151,12 @@ pub(crate) struct TcpConn {
     /// The data buffer of the last segment received, emptied, for the next
     /// data segment sent: a request/response exchange then allocates no
     /// buffer per segment.
-    spare: Vec<u8>,
+    pub(super) spare: Vec<u8>,
 }
 
 impl TcpConn {
     #[allow(clippy::too_many_arguments)]
-    fn blank(
+    pub(super) fn blank(
         now: Time,
         local: SocketAddr,
         remote: SocketAddr,
@@ -293,7 +297,7 @@ impl TcpConn {
         c
     }
 
-    fn set_irs(&mut self, irs: u64) {
+    pub(super) fn set_irs(&mut self, irs: u64) {
         self.rcv_nxt = irs + 1;
         self.recv = RecvBuffer::new(irs + 1);
     }
@@ -412,7 +416,7 @@ impl TcpConn {
 
     // ----- application calls ----------------------------------------------------
 
-    fn rcv_window(&self) -> u64 {
+    pub(super) fn rcv_window(&self) -> u64 {
         if self.cfg.recv_buffer == 0 {
             self.pending_read.saturating_sub(self.recv.len()) as u64
         } else {
@@ -420,7 +424,7 @@ impl TcpConn {
         }
     }
 
-    fn recv_limit(&self) -> usize {
+    pub(super) fn recv_limit(&self) -> usize {
         if self.cfg.recv_buffer == 0 {
             self.pending_read.max(self.recv.len())
         } else {
@@ -428,7 +432,7 @@ impl TcpConn {
         }
     }
 
-    fn write_space(&self) -> usize {
+    pub(super) fn write_space(&self) -> usize {
         if self.cfg.send_buffer == 0 {
             // No kernel buffering: only what the peer's window has room for.
             (self.snd_una + self.snd_wnd).saturating_sub(self.send.end_seq()) as usize
@@ -617,437 +621,6 @@ impl TcpConn {
         self.events.push(ConnEvent::Closed);
         if self.orphaned || self.parent.is_some() {
             self.remove();
-        }
-    }
-
-    // ----- sending --------------------------------------------------------------
-
-    pub(super) fn segment(&mut self, seq: u64, data: Vec<u8>, fin: bool) -> Segment {
-        let window = self.rcv_window();
-        self.adv_edge = self.adv_edge.max(self.rcv_nxt + window);
-        let has_ack = self.phase != Phase::SynSent;
-        if has_ack {
-            // This segment acknowledges everything received so far.
-            self.ack_pending = false;
-        }
-        Segment {
-            seq,
-            ack: self.rcv_nxt,
-            syn: false,
-            has_ack,
-            fin,
-            rst: false,
-            window,
-            data,
-        }
-    }
-
-    pub(super) fn send_syn(&mut self, now: Time) {
-        let mut seg = self.segment(self.iss, Vec::new(), false);
-        seg.syn = true;
-        self.out.push(seg);
-        self.snd_nxt = self.iss + 1;
-        self.snd_max = self.snd_max.max(self.snd_nxt);
-        self.syn_sent_at = now;
-        let rto = self
-            .cfg
-            .rto_initial
-            .saturating_mul(1 << self.retries.min(32));
-        let mut at = now.saturating_add(rto);
-        if let Some(d) = self.connect_deadline {
-            at = at.min(d);
-        }
-        self.rtx_at = Some(at);
-    }
-
-    /// A pure ACK. Its sequence number is the highest ever sent, which the peer has
-    /// never passed, so it can never look like an old segment needing an answer.
-    fn send_ack(&mut self) {
-        let seg = self.segment(self.snd_max, Vec::new(), false);
-        self.out.push(seg);
-    }
-
-    /// Owes a pure ACK, sent at the end of the instant unless a segment
-    /// sent before then carries it.
-    fn defer_ack(&mut self) {
-        self.ack_pending = true;
-    }
-
-    /// Sends the ACK held back by [`defer_ack`](Self::defer_ack), if still
-    /// owed: the end of its instant has come. Returns whether it sent one.
-    pub(crate) fn send_deferred_ack(&mut self) -> bool {
-        self.ack_listed = false;
-        let owed = self.ack_pending && !self.removed && self.error.is_none();
-        self.ack_pending = false;
-        if owed {
-            self.send_ack();
-        }
-        owed
-    }
-
-    /// Zero-window or keepalive probe: an old sequence number the peer must ACK.
-    pub(super) fn send_probe(&mut self) {
-        let seg = self.segment(self.snd_una.saturating_sub(1), Vec::new(), false);
-        self.out.push(seg);
-    }
-
-    fn maybe_window_update(&mut self, _now: Time) {
-        if self.phase != Phase::Open || self.fin_received {
-            return;
-        }
-        let old = self.adv_edge.saturating_sub(self.rcv_nxt);
-        let new = self.rcv_window();
-        let threshold = if self.cfg.recv_buffer == 0 {
-            1
-        } else {
-            (self.cfg.mss as u64)
-                .min(self.cfg.recv_buffer as u64 / 2)
-                .max(1)
-        };
-        if new > old && old < threshold {
-            self.defer_ack();
-        }
-    }
-
-    /// Sends whatever the window allows, then FIN if queued and all data is out.
-    pub(super) fn try_send(&mut self, now: Time) {
-        if self.phase != Phase::Open || self.error.is_some() {
-            return;
-        }
-        loop {
-            let data_end = self.send.end_seq();
-            if self.snd_nxt < data_end {
-                let limit = data_end.min(self.snd_una + self.snd_wnd);
-                if self.snd_nxt >= limit {
-                    break;
-                }
-                let len = (limit - self.snd_nxt).min(self.cfg.mss as u64) as usize;
-                let seq = self.snd_nxt;
-                let data = self
-                    .send
-                    .slice_into(seq, len, std::mem::take(&mut self.spare));
-                let fin = self.fin_queued && seq + len as u64 == data_end;
-                let retransmit = seq < self.snd_max;
-                if retransmit {
-                    self.retransmits += 1;
-                } else if self.rtt_probe.is_none() {
-                    self.rtt_probe = Some((seq + len as u64, now));
-                }
-                self.bytes_sent += (seq + len as u64).saturating_sub(self.snd_max.max(seq));
-                let seg = self.segment(seq, data, fin);
-                self.out.push(seg);
-                self.snd_nxt = seq + len as u64 + u64::from(fin);
-                self.note_sent(now);
-                continue;
-            }
-            if self.fin_queued && self.snd_nxt == data_end {
-                if data_end < self.snd_max {
-                    self.retransmits += 1;
-                }
-                let seg = self.segment(data_end, Vec::new(), true);
-                self.out.push(seg);
-                self.snd_nxt = data_end + 1;
-                self.note_sent(now);
-            }
-            break;
-        }
-    }
-
-    fn note_sent(&mut self, now: Time) {
-        if self.snd_una == self.snd_max {
-            self.unacked_since = Some(now);
-        }
-        self.snd_max = self.snd_max.max(self.snd_nxt);
-    }
-
-    /// Recomputes which timers run, after any change.
-    pub(super) fn rearm(&mut self, now: Time) {
-        if self.removed || self.error.is_some() {
-            self.clear_timers();
-            return;
-        }
-        if self.phase != Phase::Open {
-            return; // handshake timers are managed by send_syn / on_timer
-        }
-        // Retransmission: runs while something is in flight.
-        if self.snd_nxt > self.snd_una {
-            if self.rtx_at.is_none() {
-                let mut at = now.saturating_add(self.rtt.rto());
-                if let (Some(ut), Some(since)) = (self.cfg.user_timeout, self.unacked_since) {
-                    at = at.min(since.saturating_add(ut).max(now));
-                }
-                self.rtx_at = Some(at);
-            }
-        } else {
-            self.rtx_at = None;
-        }
-        // Persist: data waiting, nothing in flight, window closed.
-        let stalled = self.snd_nxt == self.snd_una
-            && self.send.end_seq() > self.snd_nxt
-            && self.snd_una + self.snd_wnd <= self.snd_nxt;
-        if stalled {
-            if self.persist_at.is_none() {
-                let d = self
-                    .rtt
-                    .rto()
-                    .saturating_mul(1 << self.persist_backoff.min(32))
-                    .min(self.cfg.rto_max);
-                self.persist_at = Some(now.saturating_add(d));
-            }
-        } else {
-            self.persist_at = None;
-            self.persist_backoff = 0;
-        }
-        // Keepalive: while open and not finished both ways.
-        match self.cfg.keepalive {
-            Some(k) if !(self.fin_acked && self.fin_received) => {
-                if self.keepalive_at.is_none() {
-                    let at = if self.probes == 0 {
-                        self.last_heard.saturating_add(k.idle)
-                    } else {
-                        now.saturating_add(k.interval)
-                    };
-                    self.keepalive_at = Some(at.max(now));
-                }
-            }
-            _ => self.keepalive_at = None,
-        }
-    }
-
-    // ----- receiving ------------------------------------------------------------
-
-    fn reply_rst(&mut self, seg: &Segment) {
-        if let Some(rst) = rst_for(seg) {
-            self.out.push(rst);
-        }
-    }
-
-    /// Handles one segment addressed to this connection.
-    pub(crate) fn on_segment(&mut self, now: Time, seg: Segment) {
-        self.handle_segment(now, &seg);
-        if self.spare.capacity() < seg.data.capacity() {
-            self.spare = seg.data;
-        }
-    }
-
-    fn handle_segment(&mut self, now: Time, seg: &Segment) {
-        if self.removed {
-            return;
-        }
-        if self.error.is_some() {
-            // A dead connection answers like a missing socket would.
-            self.reply_rst(seg);
-            return;
-        }
-        self.last_heard = now;
-        self.probes = 0;
-        self.keepalive_at = None;
-        if seg.rst {
-            self.on_rst(seg);
-            self.rearm(now);
-            return;
-        }
-        match self.phase {
-            Phase::SynSent => {
-                self.on_segment_syn_sent(now, seg);
-                self.rearm(now);
-                return;
-            }
-            Phase::Closed => {
-                self.reply_rst(seg);
-                return;
-            }
-            Phase::SynRcvd | Phase::Open => {}
-        }
-        if seg.syn {
-            if self.phase == Phase::SynRcvd && !seg.has_ack {
-                // Our SYN-ACK was lost: the client retried its SYN.
-                let mut syn_ack = self.segment(self.iss, Vec::new(), false);
-                syn_ack.syn = true;
-                self.out.push(syn_ack);
-            } else {
-                // Our final ACK was lost: the server retried its SYN-ACK.
-                self.send_ack();
-            }
-            return;
-        }
-        if !seg.has_ack {
-            return;
-        }
-        if self.phase == Phase::SynRcvd {
-            if seg.ack != self.iss + 1 {
-                self.reply_rst(seg);
-                return;
-            }
-            self.phase = Phase::Open;
-            self.snd_una = self.iss + 1;
-            self.snd_nxt = self.snd_nxt.max(self.snd_una);
-            self.snd_wnd = seg.window;
-            self.rtx_at = None;
-            self.retries = 0;
-            self.connect_deadline = None;
-            if self.retries == 0 {
-                self.rtt.sample(now - self.syn_sent_at);
-            }
-            self.unacked_since = None;
-            self.events.push(ConnEvent::Established);
-            self.events.push(ConnEvent::Writable);
-        }
-        if seg.ack > self.snd_max {
-            self.send_ack();
-            return;
-        }
-        if seg.ack > self.snd_una {
-            self.on_ack_progress(now, seg.ack);
-        }
-        if seg.ack >= self.snd_una {
-            let opened = seg.window > self.snd_wnd;
-            self.snd_wnd = seg.window;
-            if opened {
-                self.events.push(ConnEvent::Writable);
-            }
-        }
-        self.on_data(now, seg);
-        self.try_send(now);
-        self.check_done(now);
-        self.rearm(now);
-    }
-
-    fn on_segment_syn_sent(&mut self, now: Time, seg: &Segment) {
-        if !seg.has_ack {
-            return; // simultaneous open is not modelled
-        }
-        if seg.ack != self.iss + 1 {
-            self.reply_rst(seg);
-            return;
-        }
-        if !seg.syn {
-            return;
-        }
-        self.set_irs(seg.seq);
-        self.phase = Phase::Open;
-        self.snd_una = self.iss + 1;
-        self.snd_nxt = self.snd_una;
-        self.snd_wnd = seg.window;
-        self.rtx_at = None;
-        self.connect_deadline = None;
-        if self.retries == 0 {
-            self.rtt.sample(now - self.syn_sent_at);
-        }
-        self.retries = 0;
-        self.unacked_since = None;
-        self.send_ack();
-        self.events.push(ConnEvent::Writable);
-    }
-
-    fn on_rst(&mut self, seg: &Segment) {
-        match self.phase {
-            Phase::SynSent => {
-                if seg.has_ack && seg.ack == self.iss + 1 {
-                    self.fail(
-                        io::ErrorKind::ConnectionRefused,
-                        io::ErrorKind::ConnectionRefused,
-                        format!("connection refused by {}: nothing listening", self.remote),
-                    );
-                }
-            }
-            Phase::SynRcvd => self.remove(),
-            Phase::Open | Phase::Closed => {
-                if seg.seq >= self.rcv_nxt {
-                    self.fail(
-                        io::ErrorKind::ConnectionReset,
-                        io::ErrorKind::BrokenPipe,
-                        format!("connection reset by {}", self.remote),
-                    );
-                }
-            }
-        }
-    }
-
-    fn on_ack_progress(&mut self, now: Time, ack: u64) {
-        let data_end = self.send.end_seq();
-        let freed = self.send.ack_to(ack.min(data_end));
-        if self.fin_queued && ack > data_end {
-            self.fin_acked = true;
-        }
-        self.snd_una = ack;
-        self.snd_nxt = self.snd_nxt.max(ack);
-        if let Some((seq, at)) = self.rtt_probe {
-            if ack >= seq {
-                self.rtt.sample(now - at);
-                self.rtt_probe = None;
-            }
-        }
-        self.retries = 0;
-        self.rtt.reset_backoff();
-        self.rtx_at = None;
-        self.unacked_since = (self.snd_una < self.snd_max).then_some(now);
-        if freed > 0 {
-            self.events.push(ConnEvent::Writable);
-        }
-    }
-
-    fn on_data(&mut self, now: Time, seg: &Segment) {
-        if seg.data.is_empty() && !seg.fin {
-            if seg.seq < self.rcv_nxt {
-                self.defer_ack(); // zero-window or keepalive probe
-            }
-            return;
-        }
-        let data_end = seg.seq + seg.data.len() as u64;
-        let new_fin = seg.fin && !self.fin_received;
-        if seg.seq > self.rcv_nxt
-            || data_end < self.rcv_nxt
-            || (data_end == self.rcv_nxt && !new_fin)
-        {
-            // A gap before it (discarded) or an old duplicate: say where we are.
-            self.defer_ack();
-            return;
-        }
-        let skip = (self.rcv_nxt - seg.seq) as usize;
-        let fresh = &seg.data[skip..];
-        if self.orphaned && !fresh.is_empty() {
-            // Nobody will ever read this: tell the sender (Linux does the same).
-            let mut rst = self.segment(self.snd_max, Vec::new(), false);
-            rst.rst = true;
-            self.out.push(rst);
-            self.fail(
-                io::ErrorKind::ConnectionAborted,
-                io::ErrorKind::ConnectionAborted,
-                format!("data from {} after close", self.remote),
-            );
-            self.remove();
-            return;
-        }
-        let room = self.rcv_window() as usize;
-        let take = fresh.len().min(room);
-        if take > 0 {
-            let limit = self.recv_limit();
-            if self.recv.push(self.rcv_nxt, &fresh[..take], limit) {
-                self.rcv_nxt += take as u64;
-                self.bytes_received += take as u64;
-                if self.cfg.recv_buffer == 0 {
-                    self.pending_read = self.pending_read.saturating_sub(take);
-                }
-                self.events.push(ConnEvent::Readable);
-            }
-        }
-        if new_fin && take == fresh.len() && self.rcv_nxt == data_end {
-            self.fin_received = true;
-            self.rcv_nxt += 1;
-            self.events.push(ConnEvent::Readable);
-        }
-        self.defer_ack();
-        let _ = now;
-    }
-
-    fn check_done(&mut self, now: Time) {
-        if self.orphaned && self.fin_acked && self.linger_until.is_none() && !self.removed {
-            // TIME_WAIT (or FIN_WAIT_2 timeout for an orphan): linger, then forget.
-            self.linger_until = Some(now.saturating_add(self.cfg.time_wait));
-            self.rtx_at = None;
-            self.persist_at = None;
-            self.keepalive_at = None;
         }
     }
 }

@@ -8,9 +8,11 @@
 
 pub(crate) mod conn;
 pub(crate) mod listener;
+mod receiving;
 mod recv_buf;
 mod rtt;
 mod send_buf;
+mod sending;
 mod timers;
 
 use std::io;
