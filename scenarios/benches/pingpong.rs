@@ -7,20 +7,31 @@
 //! ```
 //!
 //! A round trip is two messages (ping and pong); the figures count both.
-//! Two workloads:
+//! Three workloads:
 //!
 //! - **Fast links**, each simulator at its fastest: ours with a fixed 1 us
 //!   latency (a latency of zero would put the whole run at one virtual
 //!   instant, which the scheduler reports as a livelock), turmoil with zero
-//!   latency and 1 ms ticks, where it runs many round trips per tick.
+//!   latency and 1 ms ticks, where it runs many round trips per tick. Both
+//!   pay one tokio runtime step per message here, so this is the row where
+//!   the two are closest.
 //! - **1 ms links**, the same virtual workload on both: a fixed 1 ms latency
 //!   each way (turmoil: 1 ms ticks, minimum and maximum latency 1 ms).
+//! - **turmoil's default links**, what a turmoil user gets without setting
+//!   latency: 0 to 100 ms drawn as 100 ms x Exp(5), rounded down to whole
+//!   milliseconds, mean about 20 ms, 1 ms ticks. Ours draws the same
+//!   distribution (exponential, 20 ms mean; ours is not rounded or capped).
+//!   turmoil steps every host on every tick, so its cost grows with latency;
+//!   ours costs the same per message at any latency. Each row prints the
+//!   virtual time per round trip, so the two workloads can be compared.
 //!
 //! Each side asserts it saw every pong carry the ping's bytes.
 //!
-//! `PINGPONG_ROUND_TRIPS=N`, `TURMOIL_ROUND_TRIPS=N` (fast links) and
-//! `TURMOIL_MS_ROUND_TRIPS=N` (1 ms links) change the counts;
-//! `TURMOIL_ROUND_TRIPS=0` runs ours on fast links alone, for a profile.
+//! `PINGPONG_ROUND_TRIPS=N`, `TURMOIL_ROUND_TRIPS=N` (fast links),
+//! `TURMOIL_MS_ROUND_TRIPS=N` (1 ms links) and `TURMOIL_DEFAULT_ROUND_TRIPS=N`
+//! (turmoil's default links) change the counts; `TURMOIL_ROUND_TRIPS=0` runs
+//! ours on fast links alone, for a profile, and `PINGPONG_PROFILE=fast`,
+//! `ms` or `default` runs ours alone on that workload.
 //! turmoil runs on the main thread, which never runs a `sim_core::Sim`, so
 //! our clock interposition forwards its clock reads to the real clock.
 
@@ -28,15 +39,48 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use sim_core::{Builder, Harness};
-use sim_net::{LinkConfig, Net};
+use sim_net::{Latency, LinkConfig, Net};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const MESSAGE: usize = 64;
 const OUR_ROUND_TRIPS: u64 = 500_000;
 const TURMOIL_ROUND_TRIPS: u64 = 200_000;
 const TURMOIL_MS_ROUND_TRIPS: u64 = 20_000;
+const TURMOIL_DEFAULT_ROUND_TRIPS: u64 = 5_000;
 const FAST_LATENCY: Duration = Duration::from_micros(1);
 const MS_LATENCY: Duration = Duration::from_millis(1);
+/// Mean of turmoil's default latency draw: 100 ms x Exp(rate 5).
+const TURMOIL_DEFAULT_MEAN: Duration = Duration::from_millis(20);
+
+/// The latency of every link in one workload.
+#[derive(Clone, Copy)]
+enum Links {
+    /// The same fixed latency each way.
+    Fixed(Duration),
+    /// turmoil's default (see the module comment); ours draws an exponential
+    /// with the same mean.
+    TurmoilDefault,
+}
+
+impl Links {
+    fn ours(self) -> LinkConfig {
+        match self {
+            Links::Fixed(latency) => LinkConfig::fixed(latency.as_nanos() as u64),
+            Links::TurmoilDefault => LinkConfig::default().with_latency(Latency::Exponential {
+                mean: TURMOIL_DEFAULT_MEAN.as_nanos() as u64,
+            }),
+        }
+    }
+
+    /// A virtual time limit generous enough for `round_trips`.
+    fn virtual_limit(self, round_trips: u64) -> Duration {
+        let per_way = match self {
+            Links::Fixed(latency) => latency,
+            Links::TurmoilDefault => TURMOIL_DEFAULT_MEAN,
+        };
+        per_way * 4 * round_trips as u32 + Duration::from_secs(3600)
+    }
+}
 const PORT: u16 = 7000;
 
 /// Packets the ping side's link directions carried in our run (both
@@ -47,6 +91,8 @@ static OUR_PACKETS: AtomicU64 = AtomicU64::new(0);
 struct Rate {
     round_trips: u64,
     wall: Duration,
+    /// Virtual time the run took.
+    simulated: Duration,
 }
 
 impl Rate {
@@ -57,11 +103,12 @@ impl Rate {
     fn print(&self, who: &str) {
         println!(
             "  {who:8} {:>8} round trips = {:>8} messages ({MESSAGE} B, both directions counted): \
-             {:>8.3} s wall, {:>12.0} messages/wall s",
+             {:>8.3} s wall, {:>12.0} messages/wall s, {:>9.3} virtual ms per round trip",
             self.round_trips,
             2 * self.round_trips,
             self.wall.as_secs_f64(),
-            self.messages_per_sec()
+            self.messages_per_sec(),
+            self.simulated.as_secs_f64() * 1e3 / self.round_trips as f64
         );
     }
 }
@@ -75,26 +122,48 @@ fn env_or(name: &str, default: u64) -> u64 {
 
 fn main() {
     let round_trips = env_or("PINGPONG_ROUND_TRIPS", OUR_ROUND_TRIPS);
+    if let Ok(links) = std::env::var("PINGPONG_PROFILE") {
+        let links = match links.as_str() {
+            "fast" => Links::Fixed(FAST_LATENCY),
+            "ms" => Links::Fixed(MS_LATENCY),
+            "default" => Links::TurmoilDefault,
+            other => panic!("PINGPONG_PROFILE={other}: expected fast, ms or default"),
+        };
+        ours(round_trips, links).print("ours");
+        return; // ours alone on one workload, for a profile
+    }
     println!("fast links (ours: 1 us; turmoil: zero latency, its fastest setting)");
-    let ours_fast = ours(round_trips, FAST_LATENCY);
+    let ours_fast = ours(round_trips, Links::Fixed(FAST_LATENCY));
     ours_fast.print("ours");
     let turmoil_round_trips = env_or("TURMOIL_ROUND_TRIPS", TURMOIL_ROUND_TRIPS);
     if turmoil_round_trips == 0 {
         return; // ours alone, for a profile
     }
-    let turmoil_fast = turmoil(turmoil_round_trips, Duration::ZERO);
+    let turmoil_fast = turmoil(turmoil_round_trips, Links::Fixed(Duration::ZERO));
     turmoil_fast.print("turmoil");
     print_ratio(&ours_fast, &turmoil_fast);
 
     println!("1 ms links (both)");
-    let ours_ms = ours(round_trips, MS_LATENCY);
+    let ours_ms = ours(round_trips, Links::Fixed(MS_LATENCY));
     ours_ms.print("ours");
     let turmoil_ms = turmoil(
         env_or("TURMOIL_MS_ROUND_TRIPS", TURMOIL_MS_ROUND_TRIPS),
-        MS_LATENCY,
+        Links::Fixed(MS_LATENCY),
     );
     turmoil_ms.print("turmoil");
     print_ratio(&ours_ms, &turmoil_ms);
+
+    println!(
+        "turmoil's default links (0-100 ms, exponential, mean about 20 ms; ours: the same draw)"
+    );
+    let ours_default = ours(round_trips, Links::TurmoilDefault);
+    ours_default.print("ours");
+    let turmoil_default = turmoil(
+        env_or("TURMOIL_DEFAULT_ROUND_TRIPS", TURMOIL_DEFAULT_ROUND_TRIPS),
+        Links::TurmoilDefault,
+    );
+    turmoil_default.print("turmoil");
+    print_ratio(&ours_default, &turmoil_default);
 }
 
 fn print_ratio(ours: &Rate, turmoil: &Rate) {
@@ -140,10 +209,10 @@ where
     }
 }
 
-/// Our simulator, one seed on a fresh thread, links of `latency`; the
-/// report's wall time covers the run, not the setup.
-fn ours(round_trips: u64, latency: Duration) -> Rate {
-    let virtual_limit = latency * 4 * round_trips as u32 + Duration::from_secs(60);
+/// Our simulator, one seed on a fresh thread, with `links`; the report's
+/// wall time covers the run, not the setup.
+fn ours(round_trips: u64, links: Links) -> Rate {
+    let virtual_limit = links.virtual_limit(round_trips);
     let reports = Harness::new()
         .ignore_env()
         .builder(Builder::new().time_limit(virtual_limit))
@@ -164,9 +233,7 @@ fn ours(round_trips: u64, latency: Duration) -> Rate {
                 OUR_PACKETS.store(packets, Ordering::Relaxed);
                 Ok(())
             });
-            Net::builder()
-                .default_link(LinkConfig::fixed(latency.as_nanos() as u64))
-                .install(sim);
+            Net::builder().default_link(links.ours()).install(sim);
         });
     let events = reports[0].events;
     let packets = OUR_PACKETS.load(Ordering::Relaxed);
@@ -180,17 +247,21 @@ fn ours(round_trips: u64, latency: Duration) -> Rate {
     Rate {
         round_trips,
         wall: reports[0].wall,
+        simulated: reports[0].virtual_time.as_duration(),
     }
 }
 
-/// turmoil with a fixed `latency` and 1 ms ticks, on this (non-simulation)
-/// thread.
-fn turmoil(round_trips: u64, latency: Duration) -> Rate {
-    let mut sim = turmoil::Builder::new()
-        .min_message_latency(latency)
-        .max_message_latency(latency)
+/// turmoil with `links` and 1 ms ticks, on this (non-simulation) thread.
+fn turmoil(round_trips: u64, links: Links) -> Rate {
+    let mut builder = turmoil::Builder::new();
+    if let Links::Fixed(latency) = links {
+        builder
+            .min_message_latency(latency)
+            .max_message_latency(latency);
+    }
+    let mut sim = builder
         .tick_duration(Duration::from_millis(1))
-        .simulation_duration(Duration::from_secs(round_trips * 8 / 1000 + 3600))
+        .simulation_duration(links.virtual_limit(round_trips))
         .build();
     sim.host("pong", || async {
         let listener = turmoil::net::TcpListener::bind(("0.0.0.0", PORT)).await?;
@@ -208,5 +279,6 @@ fn turmoil(round_trips: u64, latency: Duration) -> Rate {
     Rate {
         round_trips,
         wall: started.elapsed(),
+        simulated: sim.elapsed(),
     }
 }
