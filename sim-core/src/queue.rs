@@ -4,18 +4,26 @@
 //! The tie-break is what fuzzes interleavings: two hosts woken at the same
 //! instant run in an order that depends on the seed only, never on
 //! allocation addresses, hash order or thread timing. An actor's
-//! end-of-instant step ([`Target::ActorFinish`]) sorts after every other
+//! end-of-instant step ([`Target::ActorFinish`]) runs after every other
 //! entry of its instant, whenever that entry was scheduled.
 //!
 //! Each target (a host, an actor, an actor's end-of-instant step) has at most
-//! one entry: rescheduling moves it, cancelling removes it. An indexed binary
-//! heap does this in O(log targets), so the queue never fills with stale
-//! entries, however often a deadline moves (the network's moves with every
-//! packet).
+//! one entry: rescheduling moves it, cancelling removes it. Hosts and actors
+//! live in an indexed binary heap, which does this in O(log targets), so the
+//! queue never fills with stale entries, however often a deadline moves (the
+//! network's moves with every packet).
+//!
+//! End-of-instant steps live apart, in a short unordered list, and draw their
+//! tie-break only when two of them are due at once. The network asks for one
+//! whenever a segment arrives (the ACK it may owe) and cancels it as soon as
+//! the application's reply carries that ACK, which in request/response
+//! traffic is nearly always: the list makes that pair of calls a push and a
+//! removal from a list of one, where the heap would draw a tie-break and sift
+//! twice.
 
 use std::cmp::Ordering;
 
-use rand::RngCore;
+use rand::{Rng, RngCore};
 use rand_chacha::ChaCha20Rng;
 use sim_clock::SimTime;
 
@@ -31,16 +39,14 @@ pub(crate) enum Target {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Entry {
     time: SimTime,
-    /// Runs after every ordinary entry of the same instant.
-    last: bool,
     tiebreak: u64,
     seq: u64,
     target: Target,
 }
 
 impl Entry {
-    fn key(&self) -> (SimTime, bool, u64, u64) {
-        (self.time, self.last, self.tiebreak, self.seq)
+    fn key(&self) -> (SimTime, u64, u64) {
+        (self.time, self.tiebreak, self.seq)
     }
 }
 
@@ -60,13 +66,15 @@ impl PartialOrd for Entry {
 const ABSENT: u32 = u32::MAX;
 
 pub(crate) struct EventQueue {
-    /// A binary min-heap on [`Entry::key`].
+    /// Hosts and actors: a binary min-heap on [`Entry::key`].
     heap: Vec<Entry>,
     /// Where each target's entry is in `heap` (or [`ABSENT`]), by kind and
     /// index.
     hosts: Vec<u32>,
     actors: Vec<u32>,
-    finishes: Vec<u32>,
+    /// Pending end-of-instant steps, `(time, actor)`, in no order: there is
+    /// one per actor at most, and a simulation has a handful of actors.
+    finishes: Vec<(SimTime, u32)>,
     rng: ChaCha20Rng,
     seq: u64,
 }
@@ -85,6 +93,9 @@ impl EventQueue {
 
     /// The pending time of `target`, if it has an entry.
     pub(crate) fn scheduled(&self, target: Target) -> Option<SimTime> {
+        if let Target::ActorFinish(actor) = target {
+            return self.finish_of(actor).map(|i| self.finishes[i].0);
+        }
         let at = self.position(target);
         (at != ABSENT).then(|| self.heap[at as usize].time)
     }
@@ -93,6 +104,10 @@ impl EventQueue {
     /// keeps its entry (and its place among equal times); a new time draws a
     /// new tie-break.
     pub(crate) fn set(&mut self, target: Target, time: Option<SimTime>) {
+        if let Target::ActorFinish(actor) = target {
+            self.set_finish(actor, time);
+            return;
+        }
         let at = self.position(target);
         match time {
             None => self.remove(target),
@@ -118,15 +133,25 @@ impl EventQueue {
 
     /// Removes `target`'s entry, if any.
     pub(crate) fn cancel(&mut self, target: Target) {
-        self.remove(target);
+        self.set(target, None);
     }
 
     pub(crate) fn peek_time(&self) -> Option<SimTime> {
-        self.heap.first().map(|e| e.time)
+        let heap = self.heap.first().map(|e| e.time);
+        match self.first_finish_time() {
+            Some(f) => Some(heap.map_or(f, |h| h.min(f))),
+            None => heap,
+        }
     }
 
-    /// Takes the earliest entry.
+    /// Takes the earliest entry. At one instant, hosts and actors come first
+    /// (by tie-break), then end-of-instant steps.
     pub(crate) fn pop(&mut self) -> Option<(SimTime, Target)> {
+        if let Some(f) = self.first_finish_time() {
+            if self.heap.first().is_none_or(|top| f < top.time) {
+                return Some((f, Target::ActorFinish(self.pop_finish(f))));
+            }
+        }
         let top = *self.heap.first()?;
         self.remove(top.target);
         Some((top.time, top.target))
@@ -137,11 +162,47 @@ impl EventQueue {
         self.seq += 1;
         Entry {
             time,
-            last: matches!(target, Target::ActorFinish(_)),
             tiebreak: self.rng.next_u64(),
             seq: self.seq,
             target,
         }
+    }
+
+    /// Where `actor`'s end-of-instant step is in `finishes`.
+    fn finish_of(&self, actor: u32) -> Option<usize> {
+        self.finishes.iter().position(|&(_, a)| a == actor)
+    }
+
+    fn set_finish(&mut self, actor: u32, time: Option<SimTime>) {
+        match (self.finish_of(actor), time) {
+            (Some(i), Some(time)) => self.finishes[i].0 = time,
+            (Some(i), None) => {
+                self.finishes.swap_remove(i);
+            }
+            (None, Some(time)) => self.finishes.push((time, actor)),
+            (None, None) => {}
+        }
+    }
+
+    fn first_finish_time(&self) -> Option<SimTime> {
+        self.finishes.iter().map(|&(t, _)| t).min()
+    }
+
+    /// Removes and returns the actor of an end-of-instant step due at `time`
+    /// (the earliest). Several due at once run in an order drawn from the
+    /// seed, as hosts' steps do; they are considered in actor order so the
+    /// draw alone decides.
+    fn pop_finish(&mut self, time: SimTime) -> u32 {
+        let due = |&&(t, _): &&(SimTime, u32)| t == time;
+        let actor = if self.finishes.iter().filter(due).count() == 1 {
+            self.finishes.iter().find(due).map_or(0, |&(_, a)| a)
+        } else {
+            let mut actors: Vec<u32> = self.finishes.iter().filter(due).map(|&(_, a)| a).collect();
+            actors.sort_unstable();
+            actors[self.rng.random_range(0..actors.len())]
+        };
+        self.set_finish(actor, None);
+        actor
     }
 
     fn insert(&mut self, target: Target, time: SimTime) {
@@ -213,11 +274,13 @@ impl EventQueue {
         self.set_position(tb, b as u32);
     }
 
+    /// Where a host's or an actor's entry is in `heap` (end-of-instant steps
+    /// are never there).
     fn position(&self, target: Target) -> u32 {
         let (list, i) = match target {
             Target::Host(i) => (&self.hosts, i),
             Target::Actor(i) => (&self.actors, i),
-            Target::ActorFinish(i) => (&self.finishes, i),
+            Target::ActorFinish(_) => return ABSENT,
         };
         list.get(i as usize).copied().unwrap_or(ABSENT)
     }
@@ -226,7 +289,8 @@ impl EventQueue {
         let (list, i) = match target {
             Target::Host(i) => (&mut self.hosts, i),
             Target::Actor(i) => (&mut self.actors, i),
-            Target::ActorFinish(i) => (&mut self.finishes, i),
+            // End-of-instant steps are not in the heap.
+            Target::ActorFinish(_) => return,
         };
         let i = i as usize;
         if list.len() <= i {
@@ -295,6 +359,39 @@ mod tests {
         let popped = drain(&mut q);
         assert_eq!(popped[20], (10, Target::ActorFinish(0)));
         assert_eq!(popped[21], (11, Target::Actor(1)));
+    }
+
+    #[test]
+    fn end_of_instant_steps_move_cancel_and_share_an_instant_by_the_seed() {
+        let order = |seed: u64| {
+            let mut q = EventQueue::new(ChaCha20Rng::seed_from_u64(seed));
+            for a in 0..8 {
+                q.set(Target::ActorFinish(a), Some(t(5)));
+            }
+            q.set(Target::ActorFinish(2), Some(t(4)));
+            q.cancel(Target::ActorFinish(3));
+            q.set(Target::ActorFinish(4), None);
+            q.set(Target::Actor(0), Some(t(5)));
+            assert_eq!(q.scheduled(Target::ActorFinish(2)), Some(t(4)));
+            assert_eq!(q.scheduled(Target::ActorFinish(3)), None);
+            assert_eq!(q.peek_time(), Some(t(4)));
+            drain(&mut q)
+        };
+        let first = order(1);
+        assert_eq!(first[0], (4, Target::ActorFinish(2)));
+        assert_eq!(first[1], (5, Target::Actor(0)));
+        let mut rest: Vec<_> = first[2..].to_vec();
+        rest.sort_by_key(|&(_, target)| match target {
+            Target::ActorFinish(a) => a,
+            _ => u32::MAX,
+        });
+        let expected: Vec<_> = [0, 1, 5, 6, 7]
+            .into_iter()
+            .map(|a| (5, Target::ActorFinish(a)))
+            .collect();
+        assert_eq!(rest, expected);
+        assert_eq!(order(1), first);
+        assert!((2..20).any(|seed| order(seed) != first));
     }
 
     #[test]
