@@ -51,6 +51,7 @@ mod addr;
 pub mod model;
 mod net;
 mod state;
+mod swizzle;
 mod tcp;
 mod udp;
 
@@ -63,6 +64,7 @@ pub use adapters::tonic;
 pub use addr::{lookup_host, ToSocketAddrs};
 pub use model::{InjectedError, Keepalive, Latency, LinkConfig, Loss, NetConfig, TcpConfig};
 pub use net::{net, Net, NetBuilder};
+pub use swizzle::Swizzle;
 pub use tcp::{
     OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, TcpListener, TcpStream, WriteHalf,
 };

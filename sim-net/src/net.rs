@@ -270,7 +270,29 @@ impl Net {
         })
     }
 
-    /// Releases every hold.
+    /// Holds every packet to and from host `name` (its loopback excepted)
+    /// until [`release_node`](Self::release_node): the machine's network is
+    /// clogged while its code, sockets and timers run on. Held packets keep
+    /// their order and leave when released, with the link's latency counted
+    /// from then. [`Swizzle`](crate::Swizzle) clogs and unclogs hosts this way.
+    pub fn hold_node(&self, name: &str) -> io::Result<()> {
+        self.change(|m, s, _| {
+            m.hold_node(s.node_named(name)?);
+            Ok(())
+        })
+    }
+
+    /// Releases host `name`: its directions that nothing else holds (a
+    /// [`hold`](Self::hold) of that direction, or a held host at the other
+    /// end) send their held packets, in order.
+    pub fn release_node(&self, name: &str) -> io::Result<()> {
+        self.change(|m, s, now| {
+            m.release_node(now, s.node_named(name)?);
+            Ok(())
+        })
+    }
+
+    /// Releases every hold, of directions and of hosts.
     pub fn release_all(&self) -> io::Result<()> {
         self.change(|m, _, now| {
             m.release_all(now);

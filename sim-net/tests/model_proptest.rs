@@ -1,7 +1,7 @@
 //! Seeded property test: a TCP connection driven through random loss, reordering,
-//! duplicates (retransmissions, held-then-released packets), partitions, holds and
-//! heals. Every byte arrives once and in order, or the connection ends with an
-//! error, and nothing panics. Replay a failure with the seed proptest prints
+//! duplicates (retransmissions, held-then-released packets), partitions, holds
+//! (of one direction, and of a whole node) and heals. Every byte arrives once
+//! and in order, or the connection ends with an error, and nothing panics. Replay a failure with the seed proptest prints
 //! (the run itself is fixed: `RngSeed::Fixed`).
 mod common;
 
@@ -21,6 +21,9 @@ enum Action {
     Heal,
     Hold(bool),
     Release,
+    /// Clog the client's (`true`) or the server's node.
+    HoldNode(bool),
+    ReleaseNode(bool),
     ShutdownWrite,
 }
 
@@ -33,6 +36,8 @@ fn action() -> impl Strategy<Value = Action> {
         2 => Just(Action::Heal),
         1 => any::<bool>().prop_map(Action::Hold),
         1 => Just(Action::Release),
+        1 => any::<bool>().prop_map(Action::HoldNode),
+        1 => any::<bool>().prop_map(Action::ReleaseNode),
         1 => Just(Action::ShutdownWrite),
     ]
 }
@@ -144,6 +149,8 @@ fn run(
                 }
             }
             Action::Release => net.release_all(t),
+            Action::HoldNode(client) => net.hold_node(if *client { a } else { b }),
+            Action::ReleaseNode(client) => net.release_node(t, if *client { a } else { b }),
             Action::ShutdownWrite => {
                 if net.tcp_shutdown_write(t, c).is_ok() {
                     shut = true;

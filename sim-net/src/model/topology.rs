@@ -90,10 +90,58 @@ impl Network {
     }
 
     /// Releases `from -> to` at `now`: held packets cross the link as if sent at
-    /// `now`, in the order they were held (loss and bandwidth still apply).
+    /// `now`, in the order they were held (loss and bandwidth still apply). A
+    /// direction still held through a held node ([`hold_node`](Self::hold_node))
+    /// keeps its packets until that node is released.
     pub fn release(&mut self, now: Time, from: NodeId, to: NodeId) {
         self.touch(now);
-        if !self.partitions.unhold(from, to) {
+        if self.partitions.unhold(from, to) {
+            self.flush_held(now, from, to);
+        }
+    }
+
+    /// Releases every hold, of directions and of nodes, at `now`.
+    pub fn release_all(&mut self, now: Time) {
+        self.touch(now);
+        self.partitions.unhold_all();
+        for (from, to) in self.held_links(|_, _| true) {
+            self.flush_held(now, from, to);
+        }
+    }
+
+    /// Holds every packet to and from `node` (its loopback excepted), in
+    /// order, as [`hold`](Self::hold) does for one direction: the machine's
+    /// network is clogged, its sockets and timers live on. Released by
+    /// [`release_node`](Self::release_node) or [`release_all`](Self::release_all).
+    pub fn hold_node(&mut self, node: NodeId) {
+        self.partitions.hold_node(node);
+    }
+
+    /// Releases `node` at `now`: each of its directions that nothing else
+    /// holds (a hold of that direction, or of its other end) sends its held
+    /// packets as [`release`](Self::release) does.
+    pub fn release_node(&mut self, now: Time, node: NodeId) {
+        self.touch(now);
+        if !self.partitions.unhold_node(node) {
+            return;
+        }
+        for (from, to) in self.held_links(|from, to| from == node || to == node) {
+            self.flush_held(now, from, to);
+        }
+    }
+
+    /// Directions with held packets that `select` picks, in link order.
+    fn held_links(&self, select: impl Fn(NodeId, NodeId) -> bool) -> Vec<(NodeId, NodeId)> {
+        self.links
+            .iter()
+            .filter(|(&(from, to), link)| !link.held.is_empty() && select(from, to))
+            .map(|(&pair, _)| pair)
+            .collect()
+    }
+
+    /// Sends the packets held on `from -> to`, unless it is still held.
+    fn flush_held(&mut self, now: Time, from: NodeId, to: NodeId) {
+        if self.partitions.is_held(from, to) {
             return;
         }
         let held = std::mem::take(&mut self.link_mut(from, to).held);
@@ -104,13 +152,6 @@ impl Network {
                 continue;
             }
             self.transmit(now, packet, Some(&mut floor));
-        }
-    }
-
-    /// Releases every held direction.
-    pub fn release_all(&mut self, now: Time) {
-        for (from, to) in self.partitions.held_pairs() {
-            self.release(now, from, to);
         }
     }
 
