@@ -35,7 +35,8 @@
 //! ```
 //!
 //! Scenarios: [`heartbeats`], [`crash_restart`], the network scenarios on
-//! sim-net ([`echo`], [`udp_ping`], [`partition_heal`], [`bulk`]), gRPC
+//! sim-net ([`echo`], [`udp_ping`], [`partition_heal`], [`bulk`],
+//! [`pingpong`], [`swizzle`]), gRPC
 //! with tonic over sim-net ([`grpc_ping`], on the [`pinger`] service), HTTP
 //! with axum and hyper over sim-net ([`http_allowlist`], the [`p2p_relay`]
 //! variants), and
@@ -62,6 +63,7 @@ pub mod pinger;
 pub mod pingpong;
 pub mod registry;
 pub mod runner;
+pub mod swizzle;
 pub mod udp_ping;
 pub mod web;
 pub mod wire;

@@ -21,7 +21,7 @@ use sim_core::{Builder, Harness, Sim};
 use crate::params::{Param, Params};
 use crate::{
     broken, bulk, crash_restart, echo, grpc_ping, heartbeats, http_allowlist, p2p_relay,
-    partition_heal, pingpong, udp_ping,
+    partition_heal, pingpong, swizzle, udp_ping,
 };
 
 /// The command that runs this crate's binary; replay commands start with it.
@@ -85,13 +85,14 @@ pub fn all() -> &'static [Scenario] {
     &SCENARIOS
 }
 
-static SCENARIOS: [Scenario; 14] = [
+static SCENARIOS: [Scenario; 15] = [
     heartbeats::SCENARIO,
     crash_restart::SCENARIO,
     echo::SCENARIO,
     pingpong::SCENARIO,
     udp_ping::SCENARIO,
     partition_heal::SCENARIO,
+    swizzle::SCENARIO,
     bulk::SCENARIO,
     grpc_ping::SCENARIO,
     http_allowlist::SCENARIO,

@@ -47,6 +47,7 @@ fn every_scenario_in_all_is_tested() {
             "pingpong",
             "udp-ping",
             "partition-heal",
+            "swizzle",
             "bulk",
             "grpc-ping",
             "http-allowlist",

@@ -1,8 +1,9 @@
-//! The network scenarios (`echo`, `udp-ping`, `partition-heal`, `bulk`)
-//! pass on a handful of seeds, replay identically, and draw a different
-//! run from each seed. `pingpong` passes and replays too (its seeds differ
-//! only in tie-breaks, which its strictly alternating run never needs). Through `sim_core::Harness`, so `SIM_SEED=S` replays
-//! one seed and `SIM_SEEDS=N` widens the sweep.
+//! The network scenarios (`echo`, `udp-ping`, `partition-heal`, `swizzle`,
+//! `bulk`) pass on a handful of seeds, replay identically, and draw a
+//! different run from each seed. `pingpong` passes and replays too (its
+//! seeds differ only in tie-breaks, which its strictly alternating run never
+//! needs). Through `sim_core::Harness`, so `SIM_SEED=S` replays one seed and
+//! `SIM_SEEDS=N` widens the sweep.
 
 mod common;
 
@@ -21,7 +22,7 @@ const SMALL: Params = Params {
     ..Params::DEFAULT
 };
 
-const NETWORK: [&str; 4] = ["echo", "udp-ping", "partition-heal", "bulk"];
+const NETWORK: [&str; 5] = ["echo", "udp-ping", "partition-heal", "swizzle", "bulk"];
 
 fn run(name: &str, seeds: impl IntoIterator<Item = u64>) -> Vec<RunReport> {
     common::run_included(name, &SMALL, seeds)
@@ -40,6 +41,11 @@ fn udp_ping_passes() {
 #[test]
 fn partition_heal_passes() {
     run("partition-heal", 0..6);
+}
+
+#[test]
+fn swizzle_passes() {
+    run("swizzle", 0..6);
 }
 
 #[test]
