@@ -89,9 +89,9 @@ pub fn setup(sim: &mut Sim, _: &Params) {
         hold_for: Duration::from_millis(rng.random_range(HOLD_MS)),
         ..Plan::default()
     });
-    for me in 0..NODES.len() {
+    for (me, name) in NODES.iter().enumerate() {
         let plan = plan.clone();
-        sim.host(NODES[me], move || node(me, plan.clone()));
+        sim.host(*name, move || node(me, plan.clone()));
     }
     sim.client(CHAOS, chaos(plan));
     Net::builder()
@@ -120,8 +120,8 @@ async fn node(me: usize, plan: Rc<Plan>) -> sim_core::Result {
     });
     // Every node has bound by now: each binds at its first step, at zero.
     tokio::time::sleep(Duration::from_millis(1)).await;
-    for peer in me + 1..NODES.len() {
-        let stream = TcpStream::connect((NODES[peer], PORT)).await?;
+    for peer in &NODES[me + 1..] {
+        let stream = TcpStream::connect((*peer, PORT)).await?;
         talk(me, stream, plan.clone());
     }
     std::future::pending().await
