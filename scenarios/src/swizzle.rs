@@ -194,16 +194,16 @@ async fn chaos(plan: Rc<Plan>) -> sim_core::Result {
     if let Some(error) = plan.errors.borrow().first() {
         return Err(error.clone().into());
     }
-    let is_clogged = |i: usize| clogged.iter().any(|c| c == NODES[i]);
+    let is_clogged = |name: &str| clogged.iter().any(|c| c == name);
     let directions = plan.directions.borrow();
-    for from in 0..NODES.len() {
-        for to in (0..NODES.len()).filter(|&to| to != from) {
+    for (from, from_name) in NODES.iter().enumerate() {
+        for (to, to_name) in NODES.iter().enumerate().filter(|&(to, _)| to != from) {
             let d = directions.get(&(from, to)).copied().unwrap_or_default();
-            let name = format!("{} -> {}", NODES[from], NODES[to]);
+            let name = format!("{from_name} -> {to_name}");
             if d.received != MESSAGES {
                 return Err(format!("{name}: {} of {MESSAGES} frames", d.received).into());
             }
-            if is_clogged(from) || is_clogged(to) {
+            if is_clogged(from_name) || is_clogged(to_name) {
                 // A frame written within one pace of the first clog of the
                 // two ends waited at least until that end's unclog.
                 if d.max_delay + PACE < plan.hold_for {
