@@ -111,6 +111,7 @@ mod socket;
 mod socket_table;
 mod stats;
 mod tcp;
+mod timer_index;
 mod topology;
 mod udp;
 

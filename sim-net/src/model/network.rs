@@ -17,6 +17,7 @@ use super::socket::{SocketEntry, SocketKind};
 use super::socket_table::SocketTable;
 use super::stats::{DropCounts, DropReason};
 use super::tcp::conn::ConnEvent;
+use super::timer_index::TimerIndex;
 
 /// The whole simulated network. See the [module docs](super) for how it is driven.
 #[derive(Debug)]
@@ -35,7 +36,7 @@ pub struct Network {
     pub(crate) next_socket: u64,
     pub(crate) bindings: BTreeMap<(NodeId, Proto, u16), Vec<SocketId>>,
     pub(crate) tcp_conns: ConnTable,
-    pub(crate) timers: BTreeSet<(Time, SocketId)>,
+    pub(crate) timers: TimerIndex,
     pub(crate) notifier: Notifier,
     pub(crate) drops: DropCounts,
     /// Connections owing a pure ACK held back at `acks_due_at` (see
@@ -67,7 +68,7 @@ impl Network {
             next_socket: 1,
             bindings: BTreeMap::new(),
             tcp_conns: ConnTable::default(),
-            timers: BTreeSet::new(),
+            timers: TimerIndex::default(),
             notifier: Notifier::default(),
             drops: DropCounts::default(),
             acks_due: Vec::new(),
@@ -211,7 +212,7 @@ impl Network {
     /// for a driver that sends those through [`flush_acks`](Self::flush_acks).
     pub fn next_event(&self) -> Option<Time> {
         let p = self.in_flight.next_time();
-        let t = self.timers.first().map(|&(t, _)| t);
+        let t = self.timers.peek().map(|(t, _)| t);
         match (p, t) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -287,7 +288,7 @@ impl Network {
         let due = |t: Time| if inclusive { t <= now } else { t < now };
         loop {
             let p = self.in_flight.next_time().filter(|&t| due(t));
-            let t = self.timers.first().copied().filter(|&(t, _)| due(t));
+            let t = self.timers.peek().filter(|&(t, _)| due(t));
             let next = match (p, t) {
                 (Some(pt), Some((tt, _))) => pt.min(tt),
                 (Some(pt), None) => pt,
@@ -314,16 +315,29 @@ impl Network {
         }
     }
 
+    /// Fires the first timer, `(t, id)`.
     fn fire_timer(&mut self, t: Time, id: SocketId) {
-        self.timers.remove(&(t, id));
-        let Some(entry) = self.sockets.get_mut(&id) else {
-            return;
-        };
-        entry.timer = None;
-        if let SocketKind::Stream(conn) = &mut entry.kind {
-            conn.on_timer(t);
+        let first = self.timers.pop();
+        debug_assert_eq!(first, Some((t, id)));
+        if let Some(entry) = self.sockets.get_mut(&id) {
+            // Cleared before the connection re-arms, so that an equal stale
+            // copy in the index cannot fire it twice.
+            self.timers.set(id, &mut entry.timer, None);
+            if let SocketKind::Stream(conn) = &mut entry.kind {
+                conn.on_timer(t);
+            }
+            self.flush_conn(t, id);
         }
-        self.flush_conn(t, id);
+        self.settle_timers();
+    }
+
+    /// Drops stale entries from the timer index (see [`TimerIndex::settle`]):
+    /// after every change to a socket's timer, before anything reads it.
+    #[inline]
+    fn settle_timers(&mut self) {
+        let sockets = &self.sockets;
+        self.timers
+            .settle(|t, id| sockets.get(&id).is_some_and(|e| e.timer == Some(t)));
     }
 
     /// Drains the readiness changes since the last call, in the order they happened.
@@ -370,12 +384,11 @@ impl Network {
 
     /// Removes a socket from every table. Does not send anything.
     pub(crate) fn remove_socket(&mut self, id: SocketId) {
-        let Some(entry) = self.sockets.remove(&id) else {
+        let Some(mut entry) = self.sockets.remove(&id) else {
             return;
         };
-        if let Some(t) = entry.timer {
-            self.timers.remove(&(t, id));
-        }
+        self.timers.set(id, &mut entry.timer, None);
+        self.settle_timers();
         if let Some(n) = self.nodes.get_mut(entry.node.0 as usize) {
             n.sockets.remove(&id);
         }
@@ -408,7 +421,8 @@ impl Network {
             SocketKind::Stream(c) => c.next_timer(),
             _ => None,
         };
-        reindex_timer(&mut self.timers, id, &mut entry.timer, next);
+        self.timers.set(id, &mut entry.timer, next);
+        self.settle_timers();
     }
 
     /// Sends the segments a connection produced, turns its events into
@@ -425,7 +439,8 @@ impl Network {
             // Nothing to send or to tell (a read that found nothing, say):
             // only the timer may have moved.
             let next = conn.next_timer();
-            reindex_timer(&mut self.timers, id, &mut entry.timer, next);
+            self.timers.set(id, &mut entry.timer, next);
+            self.settle_timers();
             return;
         }
         // Taken out to release the borrow of `self.sockets`, and given back
@@ -506,7 +521,8 @@ impl Network {
                 }
                 _ => None,
             };
-            reindex_timer(&mut self.timers, id, &mut entry.timer, next);
+            self.timers.set(id, &mut entry.timer, next);
+            self.settle_timers();
         }
     }
 
@@ -888,23 +904,4 @@ fn link_slot<'a>(
             &nodes[to.0 as usize].name,
         )
     })
-}
-
-/// Moves socket `id`'s entry in the timer index from `indexed` to `next`.
-fn reindex_timer(
-    timers: &mut BTreeSet<(Time, SocketId)>,
-    id: SocketId,
-    indexed: &mut Option<Time>,
-    next: Option<Time>,
-) {
-    if *indexed == next {
-        return;
-    }
-    if let Some(old) = *indexed {
-        timers.remove(&(old, id));
-    }
-    if let Some(new) = next {
-        timers.insert((new, id));
-    }
-    *indexed = next;
 }

@@ -22,7 +22,9 @@ pub(crate) struct SocketEntry {
     pub kind: SocketKind,
     pub faults: SocketFaults,
     pub stats: SocketStats,
-    /// The deadline under which this socket sits in the network's timer index.
+    /// The deadline under which this socket sits in the network's timer
+    /// index: the authority, which the index's entries are checked against
+    /// (see `timer_index`). Changed only through `TimerIndex::set`.
     pub timer: Option<Time>,
 }
 
