@@ -3,8 +3,9 @@
 //! virtual clock and seed.
 //!
 //! Install it in a simulation, then use [`TcpListener`], [`TcpStream`],
-//! [`UdpSocket`] and [`lookup_host`] inside hosts exactly as you would use
-//! `tokio::net`. Host names resolve through the simulation's DNS; each host
+//! [`TcpSocket`], [`UdpSocket`] and [`lookup_host`] inside hosts exactly as
+//! you would use `tokio::net`. Faults come from [`Net`] (partitions, holds,
+//! clogged hosts, link settings) and [`Swizzle`]. Host names resolve through the simulation's DNS; each host
 //! has an IPv4 address (10.0.0.1 for the first host, and so on).
 //!
 //! ```
@@ -66,6 +67,7 @@ pub use model::{InjectedError, Keepalive, Latency, LinkConfig, Loss, NetConfig, 
 pub use net::{net, Net, NetBuilder};
 pub use swizzle::Swizzle;
 pub use tcp::{
-    OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, TcpListener, TcpStream, WriteHalf,
+    OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, TcpListener, TcpSocket, TcpStream,
+    WriteHalf,
 };
 pub use udp::UdpSocket;

@@ -1,42 +1,5 @@
-//! Swizzle-clogging: FoundationDB's network fault that clogs a random subset
-//! of machines one after another, keeps them clogged for a while, then
-//! unclogs them in the reverse order.
-//!
-//! Each step changes which machines can talk, so a cluster goes through a
-//! series of partial partitions, none of them clean: a leader that can still
-//! send but no longer hears, a quorum that forms and breaks, replies that
-//! arrive long after their requests. Clogged packets are held, not dropped,
-//! so connections stall and then resume with everything they sent: the
-//! faults find bugs in timeouts, retries and leader changes, not in loss
-//! handling.
-//!
-//! A `Swizzle` runs as a task inside the simulation (a client host, usually),
-//! and draws the subset and order from the random stream of the host that
-//! runs it, so a seed replays the same swizzle.
-//!
-//! ```
-//! use std::time::Duration;
-//! use sim_core::Builder;
-//! use sim_net::{Net, Swizzle};
-//!
-//! std::thread::spawn(|| {
-//!     let mut sim = Builder::new().build();
-//!     for name in ["n1", "n2", "n3"] {
-//!         sim.host(name, || std::future::pending());
-//!     }
-//!     sim.client("chaos", async {
-//!         let clogged = Swizzle::new(["n1", "n2", "n3"])
-//!             .interval(Duration::from_millis(100))
-//!             .hold_for(Duration::from_secs(1))
-//!             .run()
-//!             .await?;
-//!         assert!(!clogged.is_empty());
-//!         Ok(())
-//!     });
-//!     Net::install(&mut sim);
-//!     sim.run().unwrap();
-//! }).join().unwrap();
-//! ```
+//! [`Swizzle`]: FoundationDB's swizzle-clogging, as a task run inside the
+//! simulation.
 
 use std::io;
 use std::time::Duration;
@@ -46,8 +9,45 @@ use rand::Rng;
 
 use crate::net::net;
 
-/// One swizzle: which hosts it may clog, and its pacing. See the
-/// [module docs](self).
+/// FoundationDB's swizzle-clogging: clogs a random subset of machines one
+/// after another, keeps them clogged for a while, then unclogs them in the
+/// reverse order.
+///
+/// Each step changes which machines can talk, so a cluster goes through a
+/// series of partial partitions, none of them clean: a leader that can still
+/// send but no longer hears, a quorum that forms and breaks, replies that
+/// arrive long after their requests. Clogged packets are held, not dropped,
+/// so connections stall and then resume with everything they sent: the
+/// faults find bugs in timeouts, retries and leader changes, not in loss
+/// handling.
+///
+/// A `Swizzle` runs as a task inside the simulation (a client host, usually),
+/// and draws the subset and order from the random stream of the host that
+/// runs it, so a seed replays the same swizzle.
+///
+/// ```
+/// use std::time::Duration;
+/// use sim_core::Builder;
+/// use sim_net::{Net, Swizzle};
+///
+/// std::thread::spawn(|| {
+///     let mut sim = Builder::new().build();
+///     for name in ["n1", "n2", "n3"] {
+///         sim.host(name, || std::future::pending());
+///     }
+///     sim.client("chaos", async {
+///         let clogged = Swizzle::new(["n1", "n2", "n3"])
+///             .interval(Duration::from_millis(100))
+///             .hold_for(Duration::from_secs(1))
+///             .run()
+///             .await?;
+///         assert!(!clogged.is_empty());
+///         Ok(())
+///     });
+///     Net::install(&mut sim);
+///     sim.run().unwrap();
+/// }).join().unwrap();
+/// ```
 #[derive(Clone, Debug)]
 pub struct Swizzle {
     hosts: Vec<String>,

@@ -45,6 +45,9 @@ pub struct TcpConfig {
     pub keepalive: Option<Keepalive>,
     /// How long a cleanly closed connection lingers to acknowledge a late FIN.
     pub time_wait: Time,
+    /// `SO_REUSEADDR`: the socket may bind a port still held by connections in
+    /// TIME_WAIT. Without it such a bind fails with `AddrInUse`, as on Linux.
+    pub reuse_addr: bool,
 }
 
 impl Default for TcpConfig {
@@ -61,6 +64,7 @@ impl Default for TcpConfig {
             user_timeout: None,
             keepalive: None,
             time_wait: 60 * SECS,
+            reuse_addr: false,
         }
     }
 }

@@ -529,19 +529,47 @@ impl Network {
     // ----- ports ------------------------------------------------------------------
 
     /// Registers `id` on `local`, or `AddrInUse` if that port is taken for an
-    /// overlapping address.
+    /// overlapping address. With `reuse_addr` (`SO_REUSEADDR`), connections in
+    /// TIME_WAIT do not count as taking it.
     pub(crate) fn bind_port(
         &mut self,
         node: NodeId,
         proto: Proto,
         local: SocketAddr,
         id: SocketId,
+        reuse_addr: bool,
+    ) -> io::Result<()> {
+        self.check_port_free(node, proto, local, reuse_addr)?;
+        self.bindings
+            .entry((node, proto, local.port()))
+            .or_default()
+            .push(id);
+        Ok(())
+    }
+
+    /// `AddrInUse` if a socket holds `local`'s port for an overlapping address
+    /// (see [`bind_port`](Self::bind_port)); reserves nothing.
+    pub(crate) fn check_port_free(
+        &self,
+        node: NodeId,
+        proto: Proto,
+        local: SocketAddr,
+        reuse_addr: bool,
     ) -> io::Result<()> {
         let key = (node, proto, local.port());
         if let Some(existing) = self.bindings.get(&key) {
             for other in existing {
-                let Some(addr) = self.sockets.get(other).and_then(|e| local_addr_of(&e.kind))
-                else {
+                let Some(kind) = self.sockets.get(other).map(|e| &e.kind) else {
+                    continue;
+                };
+                if reuse_addr {
+                    if let SocketKind::Stream(conn) = kind {
+                        if conn.state() == super::TcpState::TimeWait {
+                            continue;
+                        }
+                    }
+                }
+                let Some(addr) = local_addr_of(kind) else {
                     continue;
                 };
                 let overlap = addr.is_ipv4() == local.is_ipv4()
@@ -560,7 +588,6 @@ impl Network {
                 }
             }
         }
-        self.bindings.entry(key).or_default().push(id);
         Ok(())
     }
 

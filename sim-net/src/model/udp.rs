@@ -105,7 +105,7 @@ impl Network {
         }
         let cap = self.cfg.udp_recv_buffer;
         let id = self.insert_socket(node, SocketKind::Udp(UdpSocket::new(local, cap)));
-        if let Err(e) = self.bind_port(node, Proto::Udp, local, id) {
+        if let Err(e) = self.bind_port(node, Proto::Udp, local, id, false) {
             self.remove_socket(id);
             return Err(e);
         }

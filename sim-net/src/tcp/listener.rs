@@ -20,6 +20,10 @@ pub struct TcpListener {
 }
 
 impl TcpListener {
+    pub(crate) fn from_id(id: SocketId) -> TcpListener {
+        TcpListener { id }
+    }
+
     /// Listens on the first of `addr`'s addresses that works. `0.0.0.0:p`
     /// listens on every address of the host; port 0 picks an ephemeral port.
     ///

@@ -1,6 +1,6 @@
 //! TCP sockets with tokio's API, on the simulated network.
 //!
-//! [`TcpListener`] and [`TcpStream`] have tokio's method names and
+//! [`TcpListener`], [`TcpStream`] and [`TcpSocket`] have tokio's method names and
 //! `AsyncRead`/`AsyncWrite`, so code written for `tokio::net` works after
 //! changing the import. Behind them is the model's TCP: byte-based buffers
 //! with backpressure, a window that travels with latency, retransmission
@@ -41,10 +41,12 @@
 //! ```
 
 mod listener;
+mod socket;
 mod split;
 mod stream;
 
 pub(crate) use listener::close_socket as listener_close;
 pub use listener::TcpListener;
+pub use socket::TcpSocket;
 pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
 pub use stream::TcpStream;

@@ -48,7 +48,7 @@ fn start_connect(remote: SocketAddr) -> io::Result<SocketId> {
 }
 
 /// Ready once the handshake of `id` finished or failed.
-fn poll_connected(cx: &mut Context<'_>, id: SocketId) -> Poll<io::Result<()>> {
+pub(super) fn poll_connected(cx: &mut Context<'_>, id: SocketId) -> Poll<io::Result<()>> {
     ready(state(), |s| {
         s.poll_op(cx, id, Interest::Write, |m, _| m.tcp_connect_result(id))
     })

@@ -107,15 +107,35 @@ impl Network {
         if local.port() == 0 {
             local.set_port(self.ephemeral_port(node, Proto::Tcp)?);
         }
+        let reuse_addr = cfg.reuse_addr;
         let id = self.insert_socket(
             node,
             SocketKind::Listener(TcpListener::new(local, backlog, cfg)),
         );
-        if let Err(e) = self.bind_port(node, Proto::Tcp, local, id) {
+        if let Err(e) = self.bind_port(node, Proto::Tcp, local, id, reuse_addr) {
             self.remove_socket(id);
             return Err(e);
         }
         Ok(id)
+    }
+
+    /// Whether a TCP socket of `node` could bind `addr` now: the node has the
+    /// address, and no socket holds its port for an overlapping address
+    /// (connections in TIME_WAIT do not count with `reuse_addr`). Reserves
+    /// nothing: [`tcp_listen_with`](Self::tcp_listen_with) and
+    /// [`tcp_connect_with`](Self::tcp_connect_with) bind.
+    pub fn tcp_check_bind(
+        &self,
+        node: NodeId,
+        addr: SocketAddr,
+        reuse_addr: bool,
+    ) -> io::Result<()> {
+        self.live_node(node)?;
+        self.check_bind_addr(node, addr)?;
+        if addr.port() == 0 {
+            return Ok(());
+        }
+        self.check_port_free(node, Proto::Tcp, addr, reuse_addr)
     }
 
     /// Starts connecting from `node` to `remote` with the default settings. The
@@ -185,9 +205,10 @@ impl Network {
             ));
         }
         let iss = self.new_iss(node);
+        let reuse_addr = cfg.reuse_addr;
         let conn = TcpConn::connect(now, local_addr, remote, peer_node, route, cfg, iss);
         let id = self.insert_socket(node, SocketKind::Stream(Box::new(conn)));
-        if let Err(e) = self.bind_port(node, Proto::Tcp, local_addr, id) {
+        if let Err(e) = self.bind_port(node, Proto::Tcp, local_addr, id, reuse_addr) {
             self.remove_socket(id);
             return Err(e);
         }
