@@ -44,6 +44,7 @@ mod listener;
 mod socket;
 mod split;
 mod stream;
+mod stream_more;
 
 pub(crate) use listener::close_socket as listener_close;
 pub use listener::TcpListener;

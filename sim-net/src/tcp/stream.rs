@@ -4,7 +4,7 @@ use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -22,15 +22,20 @@ use crate::tcp::split::{self, OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf
 /// queued data, or RST if received data was left unread.
 #[derive(Debug)]
 pub struct TcpStream {
-    id: SocketId,
+    pub(super) id: SocketId,
     nodelay: AtomicBool,
+    /// `IP_TTL`, recorded (see [`TcpStream::set_ttl`]).
+    pub(super) ttl: AtomicU32,
 }
 
-fn state() -> io::Result<std::rc::Rc<NetState>> {
+/// Linux's default `IP_TTL`.
+pub(super) const DEFAULT_TTL: u32 = 64;
+
+pub(super) fn state() -> io::Result<std::rc::Rc<NetState>> {
     NetState::current()
 }
 
-fn ready<T>(
+pub(super) fn ready<T>(
     r: io::Result<std::rc::Rc<NetState>>,
     f: impl FnOnce(&NetState) -> Poll<io::Result<T>>,
 ) -> Poll<io::Result<T>> {
@@ -59,6 +64,7 @@ impl TcpStream {
         TcpStream {
             id,
             nodelay: AtomicBool::new(false),
+            ttl: AtomicU32::new(DEFAULT_TTL),
         }
     }
 
@@ -129,7 +135,11 @@ impl TcpStream {
         poll_fn(|cx| self.poll_peek_slice(cx, buf)).await
     }
 
-    fn poll_peek_slice(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+    pub(super) fn poll_peek_slice(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
         ready(state(), |s| {
             s.poll_op(cx, self.id, Interest::Read, |m, now| {
                 m.tcp_peek(now, self.id, buf)

@@ -133,6 +133,8 @@ pub(crate) struct TcpConn {
     // Status.
     pub(super) error: Option<ConnError>,
     pub(super) orphaned: bool,
+    /// `SO_LINGER` with a zero timeout: closing sends RST, not FIN.
+    pub(super) zero_linger: bool,
     pub(super) removed: bool,
     /// A pure ACK is owed for data (or a FIN, a probe, a window change) of
     /// this instant. It is held back until the end of the instant, so that a
@@ -206,6 +208,7 @@ impl TcpConn {
             linger_until: None,
             error: None,
             orphaned: false,
+            zero_linger: false,
             removed: false,
             ack_pending: false,
             ack_listed: false,
@@ -539,7 +542,8 @@ impl TcpConn {
     }
 
     /// The application let go of the socket (close or drop): FIN after queued data,
-    /// or RST at once if received data was never read.
+    /// or RST at once if received data was never read or the socket lingers
+    /// for zero seconds (abortive close).
     pub(crate) fn close(&mut self, now: Time) {
         if self.orphaned {
             return;
@@ -549,7 +553,7 @@ impl TcpConn {
             self.remove();
             return;
         }
-        if !self.recv.is_empty() {
+        if !self.recv.is_empty() || self.zero_linger {
             self.abort(now);
             return;
         }

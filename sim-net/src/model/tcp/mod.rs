@@ -287,6 +287,28 @@ impl Network {
         Ok(())
     }
 
+    /// `SO_LINGER` of zero: closing `id` sends RST at once and discards what
+    /// was not sent, instead of FIN after it (an abortive close).
+    pub fn tcp_set_zero_linger(&mut self, id: SocketId) -> io::Result<()> {
+        self.conn_mut(id)?.zero_linger = true;
+        Ok(())
+    }
+
+    /// Whether closing `id` is abortive ([`tcp_set_zero_linger`](Self::tcp_set_zero_linger)).
+    pub fn tcp_zero_linger(&self, id: SocketId) -> io::Result<bool> {
+        Ok(self.conn(id)?.zero_linger)
+    }
+
+    /// The error the connection `id` failed with (what reads return), if it
+    /// failed.
+    pub fn tcp_error(&self, id: SocketId) -> io::Result<Option<io::Error>> {
+        Ok(self
+            .conn(id)?
+            .error
+            .as_ref()
+            .map(|e| io::Error::new(e.read, e.message.clone())))
+    }
+
     /// Turns keepalive on or off for an open connection.
     pub fn tcp_set_keepalive(
         &mut self,
