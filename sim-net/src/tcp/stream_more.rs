@@ -32,15 +32,15 @@ impl TcpStream {
                 let model = s.model.borrow();
                 let closed = model.is_closed(self.id);
                 if interest.is_readable() && model.can_read(self.id) {
-                    now = now | Ready::READABLE;
+                    now |= Ready::READABLE;
                     if closed {
-                        now = now | Ready::READ_CLOSED;
+                        now |= Ready::READ_CLOSED;
                     }
                 }
                 if interest.is_writable() && (model.can_write(self.id) || closed) {
-                    now = now | Ready::WRITABLE;
+                    now |= Ready::WRITABLE;
                     if closed {
-                        now = now | Ready::WRITE_CLOSED;
+                        now |= Ready::WRITE_CLOSED;
                     }
                 }
             }
