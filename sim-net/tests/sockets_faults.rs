@@ -310,12 +310,7 @@ fn hold_queues_packets_and_release_delivers_them_in_order() {
     run(|sim| {
         sim.client("receiver", async {
             let socket = UdpSocket::bind("0.0.0.0:9000").await?;
-            let mut buf = [0u8; 4];
-            let mut got = Vec::new();
-            for _ in 0..3 {
-                let (n, _) = socket.recv_from(&mut buf).await?;
-                got.push((buf[..n].to_vec(), now()));
-            }
+            let got = receive_datagrams(&socket, 3).await?;
             let at = Duration::from_secs(1) + ms(10);
             assert_eq!(
                 got,

@@ -211,14 +211,8 @@ fn a_dropped_swizzle_unclogs_what_it_clogged() {
     run(|sim| {
         sim.client("b", async {
             let socket = UdpSocket::bind("0.0.0.0:9000").await?;
-            let mut buf = [0u8; 8];
-            let mut got = Vec::new();
-            for _ in 0..2 {
-                let (n, _) = socket.recv_from(&mut buf).await?;
-                got.push((buf[..n].to_vec(), now()));
-            }
             assert_eq!(
-                got,
+                receive_datagrams(&socket, 2).await?,
                 vec![(b"held".to_vec(), ms(251)), (b"free".to_vec(), ms(301))]
             );
             Ok(())
@@ -253,14 +247,8 @@ fn a_released_host_frees_only_what_nothing_else_holds() {
     run(|sim| {
         sim.client("b", async {
             let socket = UdpSocket::bind("0.0.0.0:9000").await?;
-            let mut buf = [0u8; 8];
-            let mut got = Vec::new();
-            for _ in 0..2 {
-                let (n, _) = socket.recv_from(&mut buf).await?;
-                got.push((buf[..n].to_vec(), now()));
-            }
             assert_eq!(
-                got,
+                receive_datagrams(&socket, 2).await?,
                 vec![(b"from c".to_vec(), ms(101)), (b"from a".to_vec(), ms(201))]
             );
             Ok(())

@@ -85,6 +85,20 @@ pub async fn sleep_until(t: Duration) {
     assert_eq!(now(), t, "slept past the target instant");
 }
 
+/// Receives `n` datagrams on `socket`: each payload with its arrival time.
+pub async fn receive_datagrams(
+    socket: &sim_net::UdpSocket,
+    n: usize,
+) -> std::io::Result<Vec<(Vec<u8>, Duration)>> {
+    let mut buf = [0u8; 1500];
+    let mut got = Vec::with_capacity(n);
+    for _ in 0..n {
+        let (len, _) = socket.recv_from(&mut buf).await?;
+        got.push((buf[..len].to_vec(), now()));
+    }
+    Ok(got)
+}
+
 /// A host that exists (its machine is up) but runs nothing.
 pub fn idle_host(sim: &mut Sim, name: &str) {
     sim.host(name, || async { std::future::pending().await });
