@@ -232,6 +232,57 @@ fn bad_binds_and_connects_say_why() {
     });
 }
 
+/// `bind` takes the port at once, as on Linux: other binds of it fail with
+/// `AddrInUse` until the socket is dropped; port 0 gets its ephemeral port
+/// at bind, and the connection or listener made from the socket keeps it.
+#[test]
+fn bind_holds_the_port_until_the_socket_connects_listens_or_drops() {
+    run(|sim| {
+        sim.host("server", || async {
+            let _listener = sim_net::TcpListener::bind("0.0.0.0:80").await?;
+            std::future::pending().await
+        });
+        sim.client("client", async {
+            let held = TcpSocket::new_v4()?;
+            held.bind(addr("0.0.0.0:4000"))?;
+            let other = TcpSocket::new_v4()?;
+            let err = other.bind(addr("0.0.0.0:4000")).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::AddrInUse, "{err}");
+            let err = sim_net::TcpListener::bind("0.0.0.0:4000")
+                .await
+                .unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::AddrInUse, "{err}");
+            drop(held);
+            other.bind(addr("0.0.0.0:4000"))?;
+            drop(other);
+
+            // Port 0: the first ephemeral port, chosen and shown at bind.
+            let ephemeral = TcpSocket::new_v4()?;
+            ephemeral.bind(addr("0.0.0.0:0"))?;
+            assert_eq!(ephemeral.local_addr()?, addr("0.0.0.0:49152"));
+            let err = TcpSocket::new_v4()?
+                .bind(addr("0.0.0.0:49152"))
+                .unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::AddrInUse, "{err}");
+            // An unbound connect skips the held port.
+            let plain = TcpStream::connect(server_addr(80).await?).await?;
+            assert_eq!(plain.local_addr()?.port(), 49153);
+            let stream = ephemeral.connect(server_addr(80).await?).await?;
+            assert_eq!(stream.local_addr()?.port(), 49152);
+
+            // A listener made from a socket bound to port 0 keeps its port.
+            let socket = TcpSocket::new_v4()?;
+            socket.bind(addr("0.0.0.0:0"))?;
+            let port = socket.local_addr()?.port();
+            assert_eq!(port, 49154);
+            let listener = socket.listen(4)?;
+            assert_eq!(listener.local_addr()?.port(), port);
+            Ok(())
+        });
+        install(sim, 10);
+    });
+}
+
 /// `set_keepalive(true)` probes with Linux's defaults: a peer that vanished
 /// (its machine crashed) is found after 2 hours of silence and 9 probes 75 s
 /// apart.

@@ -395,6 +395,7 @@ impl Network {
         match entry.kind {
             SocketKind::Udp(u) => self.unbind(entry.node, Proto::Udp, u.local.port(), id),
             SocketKind::Listener(l) => self.unbind(entry.node, Proto::Tcp, l.local.port(), id),
+            SocketKind::Bound(local) => self.unbind(entry.node, Proto::Tcp, local.port(), id),
             SocketKind::Stream(c) => {
                 if let Some(parent) = c.parent {
                     if let Some(SocketKind::Listener(l)) =
@@ -549,7 +550,7 @@ impl Network {
 
     /// `AddrInUse` if a socket holds `local`'s port for an overlapping address
     /// (see [`bind_port`](Self::bind_port)); reserves nothing.
-    pub(crate) fn check_port_free(
+    fn check_port_free(
         &self,
         node: NodeId,
         proto: Proto,
@@ -902,6 +903,7 @@ pub(crate) fn local_addr_of(kind: &SocketKind) -> Option<SocketAddr> {
     Some(match kind {
         SocketKind::Udp(u) => u.local,
         SocketKind::Listener(l) => l.local,
+        SocketKind::Bound(local) => *local,
         SocketKind::Stream(c) => c.local,
     })
 }

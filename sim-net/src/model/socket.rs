@@ -11,6 +11,9 @@ use super::udp::UdpSocket;
 #[derive(Debug)]
 pub(crate) enum SocketKind {
     Udp(UdpSocket),
+    /// A TCP socket bound to an address, neither connecting nor listening
+    /// yet (`TcpSocket::bind`): it holds its port, as on Linux.
+    Bound(SocketAddr),
     Listener(TcpListener),
     Stream(Box<TcpConn>),
 }
@@ -70,7 +73,7 @@ impl Network {
         match &self.entry(id)?.kind {
             SocketKind::Stream(c) => Ok(c.remote),
             SocketKind::Udp(u) => u.peer.ok_or_else(not_connected),
-            SocketKind::Listener(_) => Err(not_connected()),
+            SocketKind::Listener(_) | SocketKind::Bound(_) => Err(not_connected()),
         }
     }
 
@@ -87,6 +90,7 @@ impl Network {
                 self.notify(id, Readiness::Closed);
                 self.remove_socket(id);
             }
+            SocketKind::Bound(_) => self.remove_socket(id),
             SocketKind::Listener(l) => {
                 let children = l.children();
                 for child in children {
@@ -160,6 +164,7 @@ impl Network {
             Some(SocketKind::Stream(c)) => c.can_read(),
             Some(SocketKind::Udp(u)) => u.can_read(),
             Some(SocketKind::Listener(l)) => !l.accept_queue.is_empty(),
+            Some(SocketKind::Bound(_)) => false,
             None => true,
         }
     }
@@ -173,7 +178,7 @@ impl Network {
         match self.sockets.get(&id).map(|e| &e.kind) {
             Some(SocketKind::Stream(c)) => c.can_write(),
             Some(SocketKind::Udp(_)) => true,
-            Some(SocketKind::Listener(_)) => false,
+            Some(SocketKind::Listener(_) | SocketKind::Bound(_)) => false,
             None => true,
         }
     }

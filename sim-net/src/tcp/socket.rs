@@ -5,8 +5,9 @@ use std::future::poll_fn;
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use crate::model::{Keepalive, TcpConfig, SECS};
+use crate::model::{Keepalive, SocketId, TcpConfig, SECS};
 use crate::state::NetState;
+use crate::tcp::listener::close_socket;
 use crate::tcp::stream::poll_connected;
 use crate::{TcpListener, TcpStream};
 
@@ -58,9 +59,6 @@ const LINUX_KEEPALIVE: Keepalive = Keepalive {
 /// How it differs from tokio's on Linux:
 /// - Buffer sizes are exact bytes of payload; Linux doubles the value given
 ///   (for its bookkeeping) and reports the doubled value back.
-/// - `bind` checks the address and the port at once, but the port is taken
-///   when the socket connects or listens; port 0 is chosen then, so
-///   `local_addr` shows port 0 until then.
 /// - `set_reuseport`, `set_linger`, `set_tos` and `bind_device` are not
 ///   offered: the simulated kernel has no port sharing between listeners, no
 ///   lingering close and no devices, and a call that did nothing would
@@ -68,7 +66,9 @@ const LINUX_KEEPALIVE: Keepalive = Keepalive {
 #[derive(Debug)]
 pub struct TcpSocket {
     v6: bool,
-    bound: Cell<Option<SocketAddr>>,
+    /// The bound socket in the model, holding its port, and its address;
+    /// taken over by `connect` or `listen`, closed on drop otherwise.
+    bound: Cell<Option<(SocketId, SocketAddr)>>,
     reuse_addr: Cell<bool>,
     nodelay: Cell<bool>,
     keepalive: Cell<bool>,
@@ -170,13 +170,17 @@ impl TcpSocket {
         Ok(self.keepalive.get())
     }
 
-    /// Binds the socket to `addr` (port 0: an ephemeral port, chosen when it
-    /// connects or listens).
+    /// Binds the socket to `addr` and takes the port at once, as on Linux:
+    /// another socket binding it gets `AddrInUse` from then on. Port 0 picks
+    /// a free ephemeral port now, which [`local_addr`](Self::local_addr)
+    /// shows. The port is held until the socket connects, listens, or is
+    /// dropped.
     ///
     /// Errors: `InvalidInput` for an address of the other IP version (or a
     /// second bind), `AddrNotAvailable` if the host does not have the
-    /// address, `AddrInUse` if a socket holds the port; outside a host, an
-    /// error saying so.
+    /// address, `AddrInUse` if a socket holds the port (connections in
+    /// TIME_WAIT count unless [`set_reuseaddr`](Self::set_reuseaddr) was
+    /// called first); outside a host, an error saying so.
     pub fn bind(&self, addr: SocketAddr) -> io::Result<()> {
         if addr.is_ipv6() != self.v6 {
             return Err(io::Error::new(
@@ -184,7 +188,7 @@ impl TcpSocket {
                 format!("cannot bind {addr}: {}", self.family_mismatch()),
             ));
         }
-        if let Some(bound) = self.bound.get() {
+        if let Some((_, bound)) = self.bound.get() {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!("cannot bind {addr}: the socket is already bound to {bound}"),
@@ -192,18 +196,22 @@ impl TcpSocket {
         }
         let state = NetState::current()?;
         let node = state.current_node("TcpSocket::bind")?;
-        state
-            .model
-            .borrow()
-            .tcp_check_bind(node, addr, self.reuse_addr.get())?;
-        self.bound.set(Some(addr));
+        let reuse_addr = self.reuse_addr.get();
+        let bound = state.op(|m, now| {
+            let id = m.tcp_bind(now, node, addr, reuse_addr)?;
+            Ok::<_, io::Error>((id, m.local_addr(id)?))
+        })?;
+        self.bound.set(Some(bound));
         Ok(())
     }
 
-    /// The address given to [`bind`](Self::bind), or the unspecified address
-    /// with port 0 if none was.
+    /// The address the socket is bound to (with the port chosen for port
+    /// 0), or the unspecified address with port 0 if it is not bound.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        Ok(self.bound.get().unwrap_or_else(|| self.unspecified()))
+        Ok(self
+            .bound
+            .get()
+            .map_or_else(|| self.unspecified(), |(_, addr)| addr))
     }
 
     /// Connects to `addr` from the bound address, if any, with this socket's
@@ -220,7 +228,14 @@ impl TcpSocket {
             let state = NetState::current()?;
             let node = state.current_node("TcpSocket::connect")?;
             let cfg = self.tcp_config()?;
-            state.op(|m, now| m.tcp_connect_with(now, node, self.bound.get(), addr, cfg))?
+            let bound = self.bound.take();
+            state.op(|m, now| {
+                let local = match bound {
+                    Some((id, _)) => Some(m.tcp_take_bound(id)?),
+                    None => None,
+                };
+                m.tcp_connect_with(now, node, local, addr, cfg)
+            })?
         };
         let stream = TcpStream::from_id(id);
         stream.set_nodelay(self.nodelay.get())?;
@@ -237,8 +252,15 @@ impl TcpSocket {
         let state = NetState::current()?;
         let node = state.current_node("TcpSocket::listen")?;
         let cfg = self.tcp_config()?;
-        let addr = self.local_addr()?;
-        let id = state.op(|m, now| m.tcp_listen_with(now, node, addr, backlog as usize, cfg))?;
+        let unbound = self.unspecified();
+        let bound = self.bound.take();
+        let id = state.op(|m, now| {
+            let addr = match bound {
+                Some((id, _)) => m.tcp_take_bound(id)?,
+                None => unbound,
+            };
+            m.tcp_listen_with(now, node, addr, backlog as usize, cfg)
+        })?;
         Ok(TcpListener::from_id(id))
     }
 
@@ -271,6 +293,17 @@ impl TcpSocket {
             "this is an IPv6 socket (TcpSocket::new_v6)"
         } else {
             "this is an IPv4 socket (TcpSocket::new_v4)"
+        }
+    }
+}
+
+impl Drop for TcpSocket {
+    fn drop(&mut self) {
+        // A bound socket that never connected or listened gives its port
+        // back. Outside the simulation, or after its host crashed, there is
+        // nothing left to release.
+        if let Some((id, _)) = self.bound.take() {
+            let _ = close_socket(id);
         }
     }
 }

@@ -6,6 +6,7 @@
 //! a crashed node: the SYN is retried after 1 s, 2 s, 4 s ... until the connect
 //! timeout, then `TimedOut`. See [`conn`] for the state machine itself.
 
+mod bound;
 pub(crate) mod conn;
 pub(crate) mod listener;
 mod receiving;
@@ -117,25 +118,6 @@ impl Network {
             return Err(e);
         }
         Ok(id)
-    }
-
-    /// Whether a TCP socket of `node` could bind `addr` now: the node has the
-    /// address, and no socket holds its port for an overlapping address
-    /// (connections in TIME_WAIT do not count with `reuse_addr`). Reserves
-    /// nothing: [`tcp_listen_with`](Self::tcp_listen_with) and
-    /// [`tcp_connect_with`](Self::tcp_connect_with) bind.
-    pub fn tcp_check_bind(
-        &self,
-        node: NodeId,
-        addr: SocketAddr,
-        reuse_addr: bool,
-    ) -> io::Result<()> {
-        self.live_node(node)?;
-        self.check_bind_addr(node, addr)?;
-        if addr.port() == 0 {
-            return Ok(());
-        }
-        self.check_port_free(node, Proto::Tcp, addr, reuse_addr)
     }
 
     /// Starts connecting from `node` to `remote` with the default settings. The
