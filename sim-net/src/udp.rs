@@ -4,7 +4,10 @@
 //! and partitions; each socket has a byte-limited receive buffer whose
 //! overflow drops are counted; a datagram over the MTU is an `InvalidInput`
 //! error. Broadcast needs [`UdpSocket::set_broadcast`] on the sender, as on
-//! Linux.
+//! Linux. As on Linux, broadcast and multicast loop back to the sending
+//! host's own sockets, and a connected socket whose datagram reached a host
+//! where nothing listens on that port gets `ConnectionRefused` from its next
+//! send or receive (an ICMP port unreachable came back).
 //!
 //! ```
 //! use sim_net::{Net, UdpSocket};
@@ -48,6 +51,8 @@ use crate::addr::{resolve, ToSocketAddrs};
 use crate::model::{InjectedError, SocketId};
 use crate::state::{Interest, NetState};
 use crate::tcp::listener_close as close_socket;
+
+mod more;
 
 /// A UDP socket on the simulated network, like `tokio::net::UdpSocket`.
 #[derive(Debug)]
@@ -140,13 +145,27 @@ impl UdpSocket {
         state()?.op(|m, now| m.udp_recv_from(now, self.id, buf))
     }
 
-    /// The size and sender of the next datagram, without receiving it.
+    /// The size and sender of the next datagram, without receiving it (a
+    /// pending error is reported first, as by every receive).
     pub async fn peek_sender_len(&self) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| match state() {
-            Ok(s) => s.poll_op(cx, self.id, Interest::Read, |m, _| m.udp_peek_from(self.id)),
+        poll_fn(|cx| self.poll_peek_slice(cx, &mut []))
+            .await
+            .map(|(_, len, from)| (len, from))
+    }
+
+    /// Copies the next datagram into `buf` without taking it: bytes copied,
+    /// full length, sender.
+    fn poll_peek_slice(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<(usize, usize, SocketAddr)>> {
+        match state() {
+            Ok(s) => s.poll_op(cx, self.id, Interest::Read, |m, now| {
+                m.udp_peek(now, self.id, buf)
+            }),
             Err(e) => Poll::Ready(Err(e)),
-        })
-        .await
+        }
     }
 
     fn poll_recv_slice(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {

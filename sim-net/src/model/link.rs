@@ -317,7 +317,7 @@ mod tests {
         for (_, p) in &out {
             match &p.body {
                 Body::Udp(d) => assert_eq!(d.iter().map(|b| b.count_ones()).sum::<u32>(), 1),
-                Body::Tcp(_) => unreachable!(),
+                Body::Tcp(_) | Body::PortUnreachable { .. } => unreachable!(),
             }
         }
         // TCP is never duplicated nor corrupted.

@@ -96,6 +96,7 @@
 
 mod config;
 mod fault;
+mod icmp;
 pub(crate) mod id_window;
 mod ids;
 mod latency;
@@ -114,6 +115,7 @@ mod tcp;
 mod timer_index;
 mod topology;
 mod udp;
+mod udp_options;
 
 pub use config::{Keepalive, NetConfig, TcpConfig};
 pub use fault::{FaultOp, InjectedError};

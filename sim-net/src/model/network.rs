@@ -811,6 +811,7 @@ impl Network {
         match packet.body {
             Body::Udp(_) => self.udp_deliver(now, packet),
             Body::Tcp(_) => self.tcp_deliver(now, packet),
+            Body::PortUnreachable { .. } => self.port_unreachable_deliver(packet),
         }
     }
 

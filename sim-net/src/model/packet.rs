@@ -17,6 +17,8 @@ pub(crate) const IPV6_HEADER: usize = 40;
 pub(crate) const UDP_HEADER: usize = 8;
 /// TCP header bytes (no options).
 pub(crate) const TCP_HEADER: usize = 20;
+/// ICMP header bytes.
+pub(crate) const ICMP_HEADER: usize = 8;
 
 /// IP header size for the family of `addr`.
 pub(crate) fn ip_header(addr: &SocketAddr) -> usize {
@@ -54,6 +56,11 @@ impl Segment {
 pub(crate) enum Body {
     Udp(Vec<u8>),
     Tcp(Segment),
+    /// ICMP "port unreachable" for a UDP datagram to `original_dst`, sent
+    /// back to the datagram's sender (the packet's `dst`).
+    PortUnreachable {
+        original_dst: SocketAddr,
+    },
 }
 
 /// How a packet travels.
@@ -85,6 +92,8 @@ impl Packet {
             + match &self.body {
                 Body::Udp(d) => UDP_HEADER + d.len(),
                 Body::Tcp(s) => TCP_HEADER + s.data.len(),
+                // ICMP quotes the original IP header and 8 bytes of UDP.
+                Body::PortUnreachable { .. } => ICMP_HEADER + ip_header(&self.dst) + UDP_HEADER,
             }
     }
 
@@ -176,7 +185,7 @@ mod tests {
         let order: Vec<u8> = std::iter::from_fn(|| q.pop_due(100))
             .map(|(_, p)| match p.body {
                 Body::Udp(d) => d[0],
-                Body::Tcp(_) => unreachable!(),
+                Body::Tcp(_) | Body::PortUnreachable { .. } => unreachable!(),
             })
             .collect();
         assert_eq!(order, vec![2, 4, 1, 3]);

@@ -1,10 +1,13 @@
 //! UDP sockets: bind, connect, send/receive with an MTU and a byte-bounded receive
 //! buffer, broadcast and multicast.
 //!
-//! Simplifications, stated: broadcast and multicast are not looped back to the
-//! sending node; an ICMP "port unreachable" is not modelled (a datagram to a port
-//! nobody bound is dropped and counted as [`DropReason::NoSocket`]); a socket bound
-//! to an IPv6 address only talks to IPv6 addresses (no v4-mapped dual stack).
+//! As on Linux: broadcast is looped back to the sending node's own sockets,
+//! multicast too while the socket's multicast loop is on (the default); a
+//! unicast datagram that no socket takes (nothing bound, or only sockets
+//! connected to someone else) is dropped, counted as [`DropReason::NoSocket`],
+//! and answered with an ICMP "port unreachable" (see `icmp`). Simplified: a
+//! socket bound to an IPv6 address only talks to IPv6 addresses (no v4-mapped
+//! dual stack); ICMP is not rate-limited.
 
 use std::collections::{BTreeSet, VecDeque};
 use std::io;
@@ -29,6 +32,18 @@ pub(crate) struct UdpSocket {
     pub recv_capacity: usize,
     pub broadcast: bool,
     pub groups: BTreeSet<IpAddr>,
+    /// The pending socket error (`SO_ERROR`): set by an ICMP port
+    /// unreachable for a connected socket, reported once by the next send,
+    /// receive or `take_error`.
+    pub error: Option<io::ErrorKind>,
+    /// `IP_MULTICAST_LOOP` / `IPV6_MULTICAST_LOOP`: multicast sent from this
+    /// socket also reaches the sending node's members. On by default.
+    pub multicast_loop_v4: bool,
+    pub multicast_loop_v6: bool,
+    /// `IP_MULTICAST_TTL`: 0 keeps IPv4 multicast on the sending node.
+    pub multicast_ttl_v4: u32,
+    /// `IP_TTL`: recorded and reported (the network has no hop count).
+    pub ttl: u32,
 }
 
 impl UdpSocket {
@@ -41,11 +56,32 @@ impl UdpSocket {
             recv_capacity,
             broadcast: false,
             groups: BTreeSet::new(),
+            error: None,
+            multicast_loop_v4: true,
+            multicast_loop_v6: true,
+            multicast_ttl_v4: 1,
+            ttl: 64,
         }
     }
 
     pub(crate) fn can_read(&self) -> bool {
-        !self.queue.is_empty()
+        !self.queue.is_empty() || self.error.is_some()
+    }
+
+    /// Whether multicast to `group` from this socket reaches its own node.
+    fn multicast_loops(&self, group: IpAddr) -> bool {
+        match group {
+            IpAddr::V4(_) => self.multicast_loop_v4,
+            IpAddr::V6(_) => self.multicast_loop_v6,
+        }
+    }
+
+    /// Takes the pending error, as the next operation would report it.
+    pub(crate) fn take_error(&mut self) -> io::Result<()> {
+        match self.error.take() {
+            Some(kind) => Err(pending_error(kind, self.local, self.peer)),
+            None => Ok(()),
+        }
     }
 
     pub(crate) fn queued_bytes(&self) -> usize {
@@ -74,14 +110,14 @@ fn family(addr: &SocketAddr) -> &'static str {
 }
 
 impl Network {
-    fn udp(&self, id: SocketId) -> io::Result<&UdpSocket> {
+    pub(crate) fn udp(&self, id: SocketId) -> io::Result<&UdpSocket> {
         match &self.entry(id)?.kind {
             SocketKind::Udp(u) => Ok(u),
             _ => Err(not_udp(id)),
         }
     }
 
-    fn udp_mut(&mut self, id: SocketId) -> io::Result<&mut UdpSocket> {
+    pub(crate) fn udp_mut(&mut self, id: SocketId) -> io::Result<&mut UdpSocket> {
         match &mut self.entry_mut(id)?.kind {
             SocketKind::Udp(u) => Ok(u),
             _ => Err(not_udp(id)),
@@ -192,6 +228,9 @@ impl Network {
         let entry = self.entry(id)?;
         entry.faults.check(FaultOp::Write)?;
         let node = entry.node;
+        // A pending error is reported (and cleared) instead of sending, as
+        // Linux's `sendmsg` does.
+        self.udp_mut(id)?.take_error()?;
         let u = self.udp(id)?;
         let (local, broadcast_ok) = (u.local, u.broadcast);
         if local.is_ipv4() != dst.is_ipv4() {
@@ -222,7 +261,7 @@ impl Network {
                 format!("cannot send to port 0 ({dst})"),
             ));
         }
-        let targets = self.udp_targets(node, local, dst, broadcast_ok)?;
+        let targets = self.udp_targets(node, id, local, dst, broadcast_ok)?;
         let src_ip = if local.ip().is_unspecified()
             && (dst.ip().is_multicast() || self.is_broadcast_addr(dst.ip()))
         {
@@ -266,10 +305,15 @@ impl Network {
         })
     }
 
-    /// The nodes a datagram to `dst` goes to.
+    /// The nodes a datagram from socket `id` to `dst` goes to: the owner of a
+    /// unicast address; for broadcast, every host of the subnet and the
+    /// sender's own node (looped back, as on Linux); for multicast, the
+    /// nodes with a member socket, the sender's own only while the socket's
+    /// multicast loop is on, and only its own with a multicast TTL of 0.
     fn udp_targets(
         &self,
         node: NodeId,
+        id: SocketId,
         local: SocketAddr,
         dst: SocketAddr,
         broadcast_ok: bool,
@@ -286,33 +330,45 @@ impl Network {
             }
             let mask = mask_v4(self.cfg.ipv4_prefix_len);
             let limited = is_v4_broadcast(ip);
-            let targets = self
-                .nodes()
-                .into_iter()
-                .filter(|&n| n != node)
-                .filter(|&n| {
-                    limited
-                        || self.node_addrs(n).iter().any(|a| match (a, ip) {
-                            (IpAddr::V4(a), IpAddr::V4(d)) => {
-                                (u32::from(*a) & mask) | !mask == u32::from(d)
-                            }
-                            _ => false,
-                        })
-                })
-                .map(|n| (n, Route::Link))
-                .collect();
+            let mut targets = vec![(node, Route::Loopback)];
+            targets.extend(
+                self.nodes()
+                    .into_iter()
+                    .filter(|&n| n != node)
+                    .filter(|&n| {
+                        limited
+                            || self.node_addrs(n).iter().any(|a| match (a, ip) {
+                                (IpAddr::V4(a), IpAddr::V4(d)) => {
+                                    (u32::from(*a) & mask) | !mask == u32::from(d)
+                                }
+                                _ => false,
+                            })
+                    })
+                    .map(|n| (n, Route::Link)),
+            );
             return Ok(targets);
         }
         if ip.is_multicast() {
+            let u = self.udp(id)?;
+            let looped = u.multicast_loops(ip);
+            let stays_home = ip.is_ipv4() && u.multicast_ttl_v4 == 0;
             let mut members = BTreeSet::new();
             for e in self.sockets.values() {
                 if let SocketKind::Udp(u) = &e.kind {
-                    if e.node != node && u.groups.contains(&ip) {
+                    let wanted = if e.node == node { looped } else { !stays_home };
+                    if wanted && u.groups.contains(&ip) {
                         members.insert(e.node);
                     }
                 }
             }
-            return Ok(members.into_iter().map(|n| (n, Route::Link)).collect());
+            let route = |n| {
+                if n == node {
+                    Route::Loopback
+                } else {
+                    Route::Link
+                }
+            };
+            return Ok(members.into_iter().map(|n| (n, route(n))).collect());
         }
         let (to, route) = self
             .resolve(node, ip)
@@ -320,9 +376,9 @@ impl Network {
         Ok(vec![(to, route)])
     }
 
-    /// A datagram arrived at its node.
-    pub(crate) fn udp_deliver(&mut self, _now: Time, packet: Packet) {
-        let Body::Udp(data) = packet.body else { return };
+    /// A datagram arrived at its node. A unicast datagram that no socket
+    /// takes is answered with an ICMP port unreachable.
+    pub(crate) fn udp_deliver(&mut self, now: Time, packet: Packet) {
         let (node, dst, src) = (packet.to_node, packet.dst, packet.src);
         let group = dst.ip().is_multicast();
         let many = group || self.is_broadcast_addr(dst.ip());
@@ -341,6 +397,9 @@ impl Network {
             if group && !u.groups.contains(&dst.ip()) {
                 continue;
             }
+            if u.peer.is_some_and(|p| p != src) {
+                continue; // connected sockets take only their peer's datagrams
+            }
             if u.local.ip() == dst.ip() {
                 exact.push(id);
             } else if u.local.ip().is_unspecified() {
@@ -354,8 +413,12 @@ impl Network {
         };
         if targets.is_empty() {
             self.drops.add(DropReason::NoSocket);
+            if !many {
+                self.send_port_unreachable(now, &packet);
+            }
             return;
         }
+        let Body::Udp(data) = packet.body else { return };
         for id in targets {
             let Some(entry) = self.sockets.get_mut(&id) else {
                 continue;
@@ -363,9 +426,6 @@ impl Network {
             let SocketKind::Udp(u) = &mut entry.kind else {
                 continue;
             };
-            if u.peer.is_some_and(|p| p != src) {
-                continue; // connected sockets filter other senders
-            }
             if u.queued_bytes + data.len() > u.recv_capacity {
                 entry.stats.dropped.add(DropReason::BufferOverflow);
                 self.drops.add(DropReason::BufferOverflow);
@@ -390,6 +450,9 @@ impl Network {
         self.touch(now);
         self.entry(id)?.faults.check(FaultOp::Read)?;
         let u = self.udp_mut(id)?;
+        // A pending error comes before queued datagrams and is cleared, as
+        // in Linux's `recvmsg`.
+        u.take_error()?;
         let Some((src, data)) = u.queue.pop_front() else {
             return Err(io::ErrorKind::WouldBlock.into());
         };
@@ -410,14 +473,39 @@ impl Network {
         self.udp_recv_from(now, id, buf).map(|(n, _)| n)
     }
 
-    /// The sender and length of the next datagram, without taking it.
-    pub fn udp_peek_from(&self, id: SocketId) -> io::Result<(usize, SocketAddr)> {
-        let u = self.udp(id)?;
-        u.queue
-            .front()
-            .map(|(src, d)| (d.len(), *src))
-            .ok_or_else(|| io::ErrorKind::WouldBlock.into())
+    /// Copies the next datagram into `buf` without taking it: the bytes
+    /// copied, the datagram's full length, and its sender. A pending error
+    /// is reported (and cleared) first, as a `MSG_PEEK` receive does on
+    /// Linux; `WouldBlock` when none is queued.
+    pub fn udp_peek(
+        &mut self,
+        now: Time,
+        id: SocketId,
+        buf: &mut [u8],
+    ) -> io::Result<(usize, usize, SocketAddr)> {
+        self.touch(now);
+        self.entry(id)?.faults.check(FaultOp::Read)?;
+        let u = self.udp_mut(id)?;
+        u.take_error()?;
+        let Some((src, data)) = u.queue.front() else {
+            return Err(io::ErrorKind::WouldBlock.into());
+        };
+        let n = data.len().min(buf.len());
+        buf[..n].copy_from_slice(&data[..n]);
+        Ok((n, data.len(), *src))
     }
+}
+
+/// The error a pending `kind` (from an ICMP message) is reported as.
+fn pending_error(kind: io::ErrorKind, local: SocketAddr, peer: Option<SocketAddr>) -> io::Error {
+    let peer = peer.map_or_else(|| "its peer".to_string(), |p| p.to_string());
+    let what = match kind {
+        io::ErrorKind::ConnectionRefused => {
+            "ICMP port unreachable: nothing listens on that port".to_string()
+        }
+        other => other.to_string(),
+    };
+    io::Error::new(kind, format!("UDP socket {local} to {peer}: {what}"))
 }
 
 fn not_udp(id: SocketId) -> io::Error {
