@@ -15,6 +15,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
+use scenarios::bench_env::env_count;
 use scenarios::wire;
 use sim_core::{Builder, Harness};
 use sim_net::{LinkConfig, Net, TcpListener, TcpStream};
@@ -26,10 +27,7 @@ const LATENCY_NS: u64 = 100_000;
 const PORT: u16 = 9000;
 
 fn main() {
-    let bytes = std::env::var("BULK_BYTES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(BYTES);
+    let bytes = env_count("BULK_BYTES", BYTES);
     let received = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let counter = received.clone();
     let limit = Duration::from_nanos(wire::stream_tx_ns(bytes, BANDWIDTH_BPS)) * 2;

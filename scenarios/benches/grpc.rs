@@ -26,6 +26,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use hyper_util::rt::TokioIo;
+use scenarios::bench_env::env_count;
 use scenarios::pinger::proto::pinger_client::PingerClient;
 use scenarios::pinger::proto::pinger_server::PingerServer;
 use scenarios::pinger::proto::PingRequest;
@@ -63,17 +64,10 @@ impl Rate {
     }
 }
 
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 fn main() {
-    let ours = ours(env_or("GRPC_CALLS", OUR_CALLS));
+    let ours = ours(env_count("GRPC_CALLS", OUR_CALLS));
     ours.print("ours");
-    let turmoil_calls = env_or("TURMOIL_GRPC_CALLS", TURMOIL_CALLS);
+    let turmoil_calls = env_count("TURMOIL_GRPC_CALLS", TURMOIL_CALLS);
     if turmoil_calls == 0 {
         return; // ours alone, for a profile
     }

@@ -15,6 +15,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use scenarios::bench_env::env_count;
 use scenarios::runner::{self, SeedOutcome};
 use scenarios::{registry, Params};
 
@@ -50,10 +51,7 @@ impl Rates {
 fn main() {
     let ours = ours();
     ours.print("ours");
-    let secs = std::env::var("TURMOIL_VIRTUAL_SECS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(TURMOIL_VIRTUAL_SECS);
+    let secs = env_count("TURMOIL_VIRTUAL_SECS", TURMOIL_VIRTUAL_SECS);
     let turmoil = turmoil(secs);
     turmoil.print("turmoil");
     println!(

@@ -38,6 +38,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use scenarios::bench_env::env_count;
 use sim_core::{Builder, Harness};
 use sim_net::{Latency, LinkConfig, Net};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -113,15 +114,8 @@ impl Rate {
     }
 }
 
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 fn main() {
-    let round_trips = env_or("PINGPONG_ROUND_TRIPS", OUR_ROUND_TRIPS);
+    let round_trips = env_count("PINGPONG_ROUND_TRIPS", OUR_ROUND_TRIPS);
     if let Ok(links) = std::env::var("PINGPONG_PROFILE") {
         let links = match links.as_str() {
             "fast" => Links::Fixed(FAST_LATENCY),
@@ -135,7 +129,7 @@ fn main() {
     println!("fast links (ours: 1 us; turmoil: zero latency, its fastest setting)");
     let ours_fast = ours(round_trips, Links::Fixed(FAST_LATENCY));
     ours_fast.print("ours");
-    let turmoil_round_trips = env_or("TURMOIL_ROUND_TRIPS", TURMOIL_ROUND_TRIPS);
+    let turmoil_round_trips = env_count("TURMOIL_ROUND_TRIPS", TURMOIL_ROUND_TRIPS);
     if turmoil_round_trips == 0 {
         return; // ours alone, for a profile
     }
@@ -147,7 +141,7 @@ fn main() {
     let ours_ms = ours(round_trips, Links::Fixed(MS_LATENCY));
     ours_ms.print("ours");
     let turmoil_ms = turmoil(
-        env_or("TURMOIL_MS_ROUND_TRIPS", TURMOIL_MS_ROUND_TRIPS),
+        env_count("TURMOIL_MS_ROUND_TRIPS", TURMOIL_MS_ROUND_TRIPS),
         Links::Fixed(MS_LATENCY),
     );
     turmoil_ms.print("turmoil");
@@ -159,7 +153,7 @@ fn main() {
     let ours_default = ours(round_trips, Links::TurmoilDefault);
     ours_default.print("ours");
     let turmoil_default = turmoil(
-        env_or("TURMOIL_DEFAULT_ROUND_TRIPS", TURMOIL_DEFAULT_ROUND_TRIPS),
+        env_count("TURMOIL_DEFAULT_ROUND_TRIPS", TURMOIL_DEFAULT_ROUND_TRIPS),
         Links::TurmoilDefault,
     );
     turmoil_default.print("turmoil");

@@ -17,6 +17,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use scenarios::bench_env::env_count;
 use sim_core::{Builder, Harness};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
@@ -26,10 +27,7 @@ const HANDOFFS: u64 = 1_000_000;
 type Slot<T> = Rc<RefCell<Option<T>>>;
 
 fn main() {
-    let handoffs = std::env::var("STEP_FLOOR_HANDOFFS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(HANDOFFS);
+    let handoffs = env_count("STEP_FLOOR_HANDOFFS", HANDOFFS);
     let reports = Harness::new()
         .ignore_env()
         // Every hand-off happens at virtual time zero: no latency anywhere.

@@ -46,6 +46,7 @@
 #![cfg(target_os = "linux")]
 #![warn(missing_docs)]
 
+pub mod bench_env;
 pub mod broken;
 pub mod bulk;
 pub mod clocks;
