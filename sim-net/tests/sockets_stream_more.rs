@@ -154,3 +154,50 @@ fn ttl_takes_linux_values() {
         install(sim, 10);
     });
 }
+
+/// The halves, borrowed and owned, carry the stream's API: readiness,
+/// peeking, vectored I/O, addresses; the write half can reunite too.
+#[test]
+fn halves_offer_the_streams_api() {
+    run(|sim| {
+        sim.host("server", greeter);
+        sim.client("client", async {
+            let mut stream = TcpStream::connect("server:80").await?;
+            let local = stream.local_addr()?;
+            {
+                let (mut r, w) = stream.split();
+                assert_eq!(w.ready(Interest::WRITABLE).await?, Ready::WRITABLE);
+                assert_eq!(r.ready(Interest::READABLE).await?, Ready::READABLE);
+                assert_eq!(now(), ms(60));
+                let mut peeked = [0u8; 5];
+                assert_eq!(r.peek(&mut peeked).await?, 5);
+                assert_eq!(&peeked, b"hello");
+                let n = poll_fn(|cx| r.poll_peek(cx, &mut ReadBuf::new(&mut peeked))).await?;
+                assert_eq!(&peeked[..n], b"hello");
+                let (mut a, mut b) = ([0u8; 6], [0u8; 5]);
+                let n =
+                    r.try_read_vectored(&mut [IoSliceMut::new(&mut a), IoSliceMut::new(&mut b)])?;
+                assert_eq!((n, &a, &b), (11, b"hello ", b"world"));
+                assert_eq!((r.local_addr()?, w.local_addr()?), (local, local));
+                assert_eq!(r.peer_addr()?, w.peer_addr()?);
+                let n = w.try_write_vectored(&[IoSlice::new(b"ab"), IoSlice::new(b"cd")])?;
+                assert_eq!(n, 4);
+            }
+            let (mut r, w) = stream.into_split();
+            r.readable().await?;
+            let mut echo = [0u8; 4];
+            assert_eq!(r.peek(&mut echo).await?, 4);
+            assert_eq!(now(), ms(80), "echoed after one round trip");
+            assert_eq!(r.try_read_vectored(&mut [IoSliceMut::new(&mut echo)])?, 4);
+            assert_eq!(&echo, b"abcd");
+            assert!(w.ready(Interest::WRITABLE).await?.is_writable());
+            assert_eq!(w.try_write_vectored(&[IoSlice::new(b"x")])?, 1);
+            assert!(r.ready(Interest::READABLE).await?.is_readable());
+            assert_eq!(now(), ms(100));
+            let stream = w.reunite(r).expect("halves of one stream");
+            assert_eq!(stream.local_addr()?, local);
+            Ok(())
+        });
+        install(sim, 10);
+    });
+}

@@ -1,13 +1,13 @@
 //! The halves of a [`TcpStream`], borrowed and owned, as in tokio.
 
 use std::fmt;
-use std::io;
+use std::io::{self, IoSlice, IoSliceMut};
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf, Ready};
 
 use crate::TcpStream;
 
@@ -81,31 +81,6 @@ impl OwnedReadHalf {
         drop(self);
         Ok(Arc::try_unwrap(inner).expect("both halves were given back"))
     }
-
-    /// The peer's address.
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.inner.peer_addr()
-    }
-
-    /// The local address.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.inner.local_addr()
-    }
-
-    /// Reads without consuming.
-    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.inner.peek(buf).await
-    }
-
-    /// Reads what is there without waiting.
-    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.inner.try_read(buf)
-    }
-
-    /// Waits until a read would not block.
-    pub async fn readable(&self) -> io::Result<()> {
-        self.inner.readable().await
-    }
 }
 
 impl OwnedWriteHalf {
@@ -114,24 +89,9 @@ impl OwnedWriteHalf {
         self.shutdown_on_drop = false;
     }
 
-    /// The peer's address.
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.inner.peer_addr()
-    }
-
-    /// The local address.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.inner.local_addr()
-    }
-
-    /// Writes what fits without waiting.
-    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        self.inner.try_write(buf)
-    }
-
-    /// Waits until a write would not block.
-    pub async fn writable(&self) -> io::Result<()> {
-        self.inner.writable().await
+    /// Puts the stream back together.
+    pub fn reunite(self, other: OwnedReadHalf) -> Result<TcpStream, ReuniteError> {
+        other.reunite(self)
     }
 }
 
@@ -181,6 +141,125 @@ macro_rules! write_half {
         }
     };
 }
+
+/// The methods tokio gives every read half, on the stream underneath.
+macro_rules! read_half_methods {
+    ($t:ty) => {
+        impl $t {
+            /// The peer's address.
+            pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+                self.stream().peer_addr()
+            }
+
+            /// The local address.
+            pub fn local_addr(&self) -> io::Result<SocketAddr> {
+                self.stream().local_addr()
+            }
+
+            /// Waits for data and copies it into `buf` without consuming it.
+            pub async fn peek(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                self.stream().peek(buf).await
+            }
+
+            /// Polls to copy received data into `buf` without consuming it.
+            pub fn poll_peek(
+                &mut self,
+                cx: &mut Context<'_>,
+                buf: &mut ReadBuf<'_>,
+            ) -> Poll<io::Result<usize>> {
+                self.stream().poll_peek(cx, buf)
+            }
+
+            /// Reads what is there without waiting; `WouldBlock` if nothing is.
+            pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+                self.stream().try_read(buf)
+            }
+
+            /// Reads what is there into `bufs`, in order, without waiting.
+            pub fn try_read_vectored(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+                self.stream().try_read_vectored(bufs)
+            }
+
+            /// Waits until a read would not block.
+            pub async fn readable(&self) -> io::Result<()> {
+                self.stream().readable().await
+            }
+
+            /// Waits until the stream is ready for one of `interest`
+            /// (see [`TcpStream::ready`]).
+            pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+                self.stream().ready(interest).await
+            }
+        }
+    };
+}
+
+/// The methods tokio gives every write half, on the stream underneath.
+macro_rules! write_half_methods {
+    ($t:ty) => {
+        impl $t {
+            /// The peer's address.
+            pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+                self.stream().peer_addr()
+            }
+
+            /// The local address.
+            pub fn local_addr(&self) -> io::Result<SocketAddr> {
+                self.stream().local_addr()
+            }
+
+            /// Writes what fits without waiting; `WouldBlock` if nothing does.
+            pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+                self.stream().try_write(buf)
+            }
+
+            /// Writes what fits of `bufs`, in order, without waiting.
+            pub fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+                self.stream().try_write_vectored(bufs)
+            }
+
+            /// Waits until a write would not block.
+            pub async fn writable(&self) -> io::Result<()> {
+                self.stream().writable().await
+            }
+
+            /// Waits until the stream is ready for one of `interest`
+            /// (see [`TcpStream::ready`]).
+            pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+                self.stream().ready(interest).await
+            }
+        }
+    };
+}
+
+impl ReadHalf<'_> {
+    fn stream(&self) -> &TcpStream {
+        self.0
+    }
+}
+
+impl WriteHalf<'_> {
+    fn stream(&self) -> &TcpStream {
+        self.0
+    }
+}
+
+impl OwnedReadHalf {
+    fn stream(&self) -> &TcpStream {
+        &self.inner
+    }
+}
+
+impl OwnedWriteHalf {
+    fn stream(&self) -> &TcpStream {
+        &self.inner
+    }
+}
+
+read_half_methods!(ReadHalf<'_>);
+write_half_methods!(WriteHalf<'_>);
+read_half_methods!(OwnedReadHalf);
+write_half_methods!(OwnedWriteHalf);
 
 read_half!(ReadHalf<'_>, s => s.0);
 write_half!(WriteHalf<'_>, s => s.0);
