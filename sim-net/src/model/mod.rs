@@ -95,6 +95,7 @@
 #![warn(missing_docs)]
 
 mod config;
+mod dual_stack;
 mod fault;
 pub(crate) mod id_window;
 mod ids;
