@@ -76,7 +76,9 @@ impl TcpListener {
 
     /// Makes the listener accept a connection that appears to come from
     /// `from`, without any client host: the returned stream is the other end
-    /// (usable from the test or from any host). For allow-list tests.
+    /// (usable from the test or from any host). For allow-list tests. An
+    /// IPv4 `from` into a `[::]` listener is accepted as a real IPv4 client
+    /// would be: `accept` reports it IPv4-mapped.
     pub fn inject_connection(&self, from: SocketAddr) -> io::Result<TcpStream> {
         let state = NetState::current()?;
         let id = state.op(|m, now| m.inject_connection(now, self.id, from))?;

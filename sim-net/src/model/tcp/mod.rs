@@ -308,6 +308,9 @@ impl Network {
     /// no client node. Returns the socket of the other end, which the test reads and
     /// writes like any stream (it lives on the listener's node for bookkeeping, and
     /// its segments bypass links and partitions). The backlog is not checked.
+    /// `from` must be of a family the listener serves, as for a SYN: an IPv4
+    /// (or IPv4-mapped) `from` into a dual-stack `[::]` listener is accepted
+    /// with mapped addresses (see `addrs`).
     pub fn inject_connection(
         &mut self,
         now: Time,
