@@ -324,7 +324,9 @@ impl Net {
         self.with(|s| Ok(s.model.borrow().drop_counts().clone()))
     }
 
-    /// Every TCP connection with its state and buffered bytes.
+    /// Every TCP connection with its state and buffered bytes. Addresses are
+    /// each socket's own view, as `ss` shows them: IPv4-mapped for an IPv6
+    /// socket talking IPv4 (dual stack), whose packets carry IPv4 addresses.
     pub fn connections(&self) -> io::Result<Vec<ConnectionInfo>> {
         self.with(|s| Ok(s.model.borrow().connections()))
     }
