@@ -129,6 +129,8 @@ pub fn setup(sim: &mut Sim, params: &Params) {
         .addrs(TRUSTED, &[TRUSTED_IP.into()])
         .addrs(STRANGER, &[STRANGER_IP.into()])
         .addrs(PROBER, &[PROBER_IP.into()])
+        // One listener per family (see `api`), so `[::]` must not serve IPv4.
+        .bindv6only(true)
         .install(sim);
 }
 
@@ -139,7 +141,9 @@ async fn api(
     injected: mpsc::UnboundedSender<(Probe, TcpStream)>,
     verdicts: Verdicts,
 ) -> sim_core::Result {
-    // Dual stack as on Linux with `bindv6only`: one listener per family.
+    // One listener per family, as on Linux with `net.ipv6.bindv6only = 1`
+    // (set in `setup`): without it `[::]:80` would also hold port 80 for
+    // IPv4, and the second bind would fail with `AddrInUse`.
     let v4 = TcpListener::bind((Ipv4Addr::UNSPECIFIED, PORT)).await?;
     let v6 = TcpListener::bind((Ipv6Addr::UNSPECIFIED, PORT)).await?;
     for probe in probes.iter() {

@@ -90,6 +90,17 @@ impl NetBuilder {
         self
     }
 
+    /// Linux's sysctl `net.ipv6.bindv6only` for the whole network (see
+    /// [`NetConfig::bindv6only`]). The default, `false`, is dual stack as on
+    /// Linux: a `TcpListener` on `[::]:p` also accepts IPv4 connections to
+    /// the host (seen as `[::ffff:a.b.c.d]` addresses) and holds port `p` for
+    /// IPv4 too. `true` makes `[::]` sockets IPv6 only, so that a server can
+    /// bind `0.0.0.0:p` and `[::]:p` side by side, one listener per family.
+    pub fn bindv6only(mut self, v6only: bool) -> NetBuilder {
+        self.config.bindv6only = v6only;
+        self
+    }
+
     /// Gives host `name` these addresses instead of the automatic one (the
     /// first IPv4 is what its name resolves to first; add an IPv6 address
     /// for a dual-stack host).
@@ -313,7 +324,9 @@ impl Net {
         self.with(|s| Ok(s.model.borrow().drop_counts().clone()))
     }
 
-    /// Every TCP connection with its state and buffered bytes.
+    /// Every TCP connection with its state and buffered bytes. Addresses are
+    /// each socket's own view, as `ss` shows them: IPv4-mapped for an IPv6
+    /// socket talking IPv4 (dual stack), whose packets carry IPv4 addresses.
     pub fn connections(&self) -> io::Result<Vec<ConnectionInfo>> {
         self.with(|s| Ok(s.model.borrow().connections()))
     }

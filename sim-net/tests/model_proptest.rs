@@ -1,7 +1,8 @@
 //! Seeded property test: a TCP connection driven through random loss, reordering,
 //! duplicates (retransmissions, held-then-released packets), partitions, holds
 //! (of one direction, and of a whole node) and heals. Every byte arrives once
-//! and in order, or the connection ends with an error, and nothing panics. Replay a failure with the seed proptest prints
+//! and in order, or the connection ends with an error, and nothing panics. Half
+//! the runs accept the IPv4 connection through a dual-stack `[::]` listener. Replay a failure with the seed proptest prints
 //! (the run itself is fixed: `RngSeed::Fixed`).
 mod common;
 
@@ -85,6 +86,7 @@ fn run(
     ab: LinkConfig,
     ba: LinkConfig,
     small_buffers: bool,
+    dual_stack: bool,
     actions: &[(u64, Action)],
 ) -> Outcome {
     let mut cfg = NetConfig::default();
@@ -97,7 +99,12 @@ fn run(
     let (mut net, a, b) = two_nodes_with(MILLIS, cfg);
     net = reseed(net, seed);
     // Connect over a clean link, then make it hostile.
-    let (c, s) = connected_pair(&mut net, a, b, 80);
+    let listen = if dual_stack { "[::]:80" } else { "10.0.0.2:80" };
+    let (c, s) = connected_pair_via(&mut net, a, b, listen.parse().unwrap());
+    if dual_stack {
+        // The server's end is the IPv6 socket's view of an IPv4 connection.
+        assert_eq!(net.peer_addr(s).unwrap(), addr("[::ffff:10.0.0.1]:49152"));
+    }
     net.set_link(a, b, ab);
     net.set_link(b, a, ba);
     let data = pattern(200_000);
@@ -209,9 +216,10 @@ proptest! {
         ab in link(),
         ba in link(),
         small in any::<bool>(),
+        dual in any::<bool>(),
         actions in proptest::collection::vec((0u64..3000, action()), 1..40),
     ) {
-        let out = run(seed, ab, ba, small, &actions);
+        let out = run(seed, ab, ba, small, dual, &actions);
         // In order, exactly once: what was read is a prefix of what was written.
         prop_assert!(out.read.len() <= out.written.len());
         prop_assert!(out.read[..] == out.written[..out.read.len()], "bytes out of order or duplicated");

@@ -54,8 +54,9 @@ fn binding_an_address_the_host_does_not_have_is_addr_not_available() {
             );
             let err = UdpSocket::bind("192.168.1.1:53").await.unwrap_err();
             assert_eq!(err.kind(), ErrorKind::AddrNotAvailable);
-            // An IPv6 wildcard on a host without IPv6.
-            let err = TcpListener::bind("[::]:80").await.unwrap_err();
+            // A UDP IPv6 wildcard on a host without IPv6. (A TCP one binds:
+            // dual stack makes it serve IPv4, see sockets_dual_stack.rs.)
+            let err = UdpSocket::bind("[::]:80").await.unwrap_err();
             assert_eq!(err.kind(), ErrorKind::AddrNotAvailable);
             assert!(err.to_string().contains("IPv6"), "{err}");
             // Its own address, the wildcard and loopback are fine.
@@ -257,8 +258,9 @@ fn lookup_host_resolves_names_literals_and_localhost() {
 }
 
 /// A dual-stack host (`NetBuilder::addrs`): its name resolves to both
-/// addresses (IPv4 first), TCP and UDP work over IPv6, and IPv4 and IPv6
-/// listeners on one port coexist.
+/// addresses (IPv4 first), TCP and UDP work over IPv6, and with
+/// `bindv6only` IPv4 and IPv6 listeners on one port coexist (without it,
+/// `[::]:80` serves both families: see sockets_dual_stack.rs).
 #[test]
 fn ipv6_with_builder_addrs() {
     run(|sim| {
@@ -298,6 +300,7 @@ fn ipv6_with_builder_addrs() {
             .default_link(LinkConfig::fixed(10 * MS))
             .addrs("server", &[ip("10.0.0.1"), ip("fd00::1")])
             .addrs("client", &[ip("10.0.0.2"), ip("fd00::2")])
+            .bindv6only(true)
             .install(sim);
     });
 }

@@ -139,6 +139,8 @@ fn datagram_over_the_mtu_is_invalid_input() {
             .default_link(LinkConfig::fixed(10 * MS))
             .addrs("peer", &["10.0.0.1".parse().unwrap(), v6])
             .addrs("client", &["10.0.0.2".parse().unwrap(), v6b])
+            // A socket per family on port 9: `[::]:9` IPv6 only.
+            .bindv6only(true)
             .install(sim);
     });
 }

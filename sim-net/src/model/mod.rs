@@ -30,8 +30,10 @@
 //! What each layer models, and what it leaves out, is documented in its module:
 //! links ([`LinkConfig`]), UDP (`udp`), TCP (`tcp`: a simplified but honest TCP
 //! with handshake, flow control, retransmission, persist and keepalive timers,
-//! half close and reset; no congestion control, no SACK), node crashes, restarts
-//! and kills (`lifecycle`), and fault injection ([`InjectedError`]).
+//! half close and reset; no congestion control, no SACK), IPv4/IPv6 dual stack as
+//! Linux does it by default (`dual_stack`, switched off with
+//! [`NetConfig::bindv6only`]), node crashes, restarts and kills (`lifecycle`),
+//! and fault injection ([`InjectedError`]).
 //!
 //! # Example
 //!
@@ -95,6 +97,7 @@
 #![warn(missing_docs)]
 
 mod config;
+mod dual_stack;
 mod fault;
 mod icmp;
 pub(crate) mod id_window;

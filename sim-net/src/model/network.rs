@@ -7,6 +7,7 @@ use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use super::config::NetConfig;
+use super::dual_stack::{bindings_overlap, unmap};
 use super::ids::{NodeId, SocketId, Time};
 use super::link::{Link, LinkConfig};
 use super::node::{Node, Proto};
@@ -549,7 +550,8 @@ impl Network {
     }
 
     /// `AddrInUse` if a socket holds `local`'s port for an overlapping address
-    /// (see [`bind_port`](Self::bind_port)); reserves nothing.
+    /// (see [`bind_port`](Self::bind_port) and, for which addresses overlap,
+    /// [`bindings_overlap`]); reserves nothing.
     fn check_port_free(
         &self,
         node: NodeId,
@@ -573,15 +575,21 @@ impl Network {
                 let Some(addr) = local_addr_of(kind) else {
                     continue;
                 };
-                let overlap = addr.is_ipv4() == local.is_ipv4()
-                    && (addr.ip() == local.ip()
-                        || addr.ip().is_unspecified()
-                        || local.ip().is_unspecified());
-                if overlap {
+                if bindings_overlap(addr, local, self.cfg.bindv6only) {
+                    // Across families only the dual-stack wildcard
+                    // overlaps: say so, since the addresses differ.
+                    let why = if unmap(addr).is_ipv4() == unmap(local).is_ipv4() {
+                        String::new()
+                    } else {
+                        format!(
+                            " (by {addr}: a dual-stack [::] socket holds the port for \
+                             IPv4 too, unless bindv6only is set)"
+                        )
+                    };
                     return Err(io::Error::new(
                         io::ErrorKind::AddrInUse,
                         format!(
-                            "{} address {local} already in use on node '{}'",
+                            "{} address {local} already in use on node '{}'{why}",
                             if proto == Proto::Tcp { "TCP" } else { "UDP" },
                             self.nodes[node.0 as usize].name
                         ),

@@ -57,12 +57,18 @@ impl Network {
         self.sockets.get(&id).map(|e| e.node)
     }
 
-    /// The local address of any socket.
+    /// The local address of any socket, as the application sees it: a TCP
+    /// connection of an IPv6 socket talking IPv4 (dual stack) shows the
+    /// IPv4-mapped form, `[::ffff:10.0.0.1]:80`.
     pub fn local_addr(&self, id: SocketId) -> io::Result<SocketAddr> {
-        local_addr_of(&self.entry(id)?.kind).ok_or_else(|| super::network::closed_socket(id))
+        match &self.entry(id)?.kind {
+            SocketKind::Stream(c) => Ok(c.app_local()),
+            kind => local_addr_of(kind).ok_or_else(|| super::network::closed_socket(id)),
+        }
     }
 
-    /// The peer of a TCP stream or of a connected UDP socket.
+    /// The peer of a TCP stream or of a connected UDP socket (IPv4-mapped
+    /// like [`local_addr`](Self::local_addr)'s).
     pub fn peer_addr(&self, id: SocketId) -> io::Result<SocketAddr> {
         let not_connected = || {
             io::Error::new(
@@ -71,7 +77,7 @@ impl Network {
             )
         };
         match &self.entry(id)?.kind {
-            SocketKind::Stream(c) => Ok(c.remote),
+            SocketKind::Stream(c) => Ok(c.app_remote()),
             SocketKind::Udp(u) => u.peer.ok_or_else(not_connected),
             SocketKind::Listener(_) | SocketKind::Bound(_) => Err(not_connected()),
         }

@@ -131,9 +131,13 @@ pub struct ConnectionInfo {
     pub socket: SocketId,
     /// The node this end lives on.
     pub node: NodeId,
-    /// Local address.
+    /// Local address, as the socket's `local_addr` shows it (and `ss` on
+    /// Linux): IPv4-mapped (`[::ffff:10.0.0.1]:80`) for an IPv6 socket
+    /// talking IPv4 through dual stack, whose packets carry the IPv4
+    /// addresses.
     pub local: SocketAddr,
-    /// Remote address.
+    /// Remote address, as the socket's `peer_addr` shows it (mapped like
+    /// `local`).
     pub remote: SocketAddr,
     /// Coarse state.
     pub state: TcpState,
@@ -185,8 +189,8 @@ impl Network {
                 SocketKind::Stream(c) => Some(ConnectionInfo {
                     socket: id,
                     node: e.node,
-                    local: c.local,
-                    remote: c.remote,
+                    local: c.app_local(),
+                    remote: c.app_remote(),
                     state: c.state(),
                     send_buffered: c.send_buffered(),
                     recv_buffered: c.recv_buffered(),

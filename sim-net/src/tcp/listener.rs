@@ -25,10 +25,18 @@ impl TcpListener {
     }
 
     /// Listens on the first of `addr`'s addresses that works. `0.0.0.0:p`
-    /// listens on every address of the host; port 0 picks an ephemeral port.
+    /// listens on every IPv4 address of the host; `[::]:p` on every IPv6
+    /// one and, dual stack as on Linux, on every IPv4 one too: connections
+    /// made to an IPv4 address are accepted with IPv4-mapped addresses
+    /// (`[::ffff:10.0.0.2]:49152`), unless
+    /// [`NetBuilder::bindv6only`](crate::NetBuilder::bindv6only) is set. An
+    /// IPv4-mapped address (`[::ffff:10.0.0.1]:80`) listens on that IPv4
+    /// address. Port 0 picks an ephemeral port.
     ///
-    /// Errors: `AddrInUse` if the port is taken, `AddrNotAvailable` if the
-    /// host does not have the address; outside a host, an error saying so.
+    /// Errors: `AddrInUse` if the port is taken (a dual-stack `[::]:p` and
+    /// any IPv4 binding of `p` exclude each other), `AddrNotAvailable` if
+    /// the host does not have the address, `InvalidInput` for a mapped
+    /// address with `bindv6only`; outside a host, an error saying so.
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
         let state = NetState::current()?;
         let node = state.current_node("TcpListener::bind")?;
@@ -42,7 +50,8 @@ impl TcpListener {
         Err(last.unwrap_or_else(|| io::Error::other("no address to bind")))
     }
 
-    /// Waits for the next connection: the stream and the peer's address.
+    /// Waits for the next connection: the stream and the peer's address
+    /// (IPv4-mapped for an IPv4 client of a `[::]` listener).
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         poll_fn(|cx| self.poll_accept(cx)).await
     }
@@ -67,7 +76,9 @@ impl TcpListener {
 
     /// Makes the listener accept a connection that appears to come from
     /// `from`, without any client host: the returned stream is the other end
-    /// (usable from the test or from any host). For allow-list tests.
+    /// (usable from the test or from any host). For allow-list tests. An
+    /// IPv4 `from` into a `[::]` listener is accepted as a real IPv4 client
+    /// would be: `accept` reports it IPv4-mapped.
     pub fn inject_connection(&self, from: SocketAddr) -> io::Result<TcpStream> {
         let state = NetState::current()?;
         let id = state.op(|m, now| m.inject_connection(now, self.id, from))?;

@@ -82,7 +82,11 @@ impl TcpSocket {
         Ok(TcpSocket::new(false))
     }
 
-    /// A socket for IPv6 addresses.
+    /// A socket for IPv6 addresses. As on Linux by default, it also talks
+    /// IPv4 through IPv4-mapped addresses: bound to `[::]` and listening, it
+    /// accepts IPv4 connections; connected to `[::ffff:a.b.c.d]:p`, it
+    /// speaks IPv4 (see [`NetBuilder::bindv6only`](crate::NetBuilder::bindv6only)
+    /// to turn this off).
     pub fn new_v6() -> io::Result<TcpSocket> {
         Ok(TcpSocket::new(true))
     }
@@ -176,11 +180,16 @@ impl TcpSocket {
     /// shows. The port is held until the socket connects, listens, or is
     /// dropped.
     ///
+    /// An IPv6 socket may bind `[::]` (which, dual stack, also holds the
+    /// port for IPv4) or an IPv4-mapped address (which stands for that IPv4
+    /// address).
+    ///
     /// Errors: `InvalidInput` for an address of the other IP version (or a
-    /// second bind), `AddrNotAvailable` if the host does not have the
-    /// address, `AddrInUse` if a socket holds the port (connections in
-    /// TIME_WAIT count unless [`set_reuseaddr`](Self::set_reuseaddr) was
-    /// called first); outside a host, an error saying so.
+    /// second bind, or a mapped address with `bindv6only`),
+    /// `AddrNotAvailable` if the host does not have the address, `AddrInUse`
+    /// if a socket holds the port (connections in TIME_WAIT count unless
+    /// [`set_reuseaddr`](Self::set_reuseaddr) was called first); outside a
+    /// host, an error saying so.
     pub fn bind(&self, addr: SocketAddr) -> io::Result<()> {
         if addr.is_ipv6() != self.v6 {
             return Err(io::Error::new(
@@ -216,7 +225,10 @@ impl TcpSocket {
 
     /// Connects to `addr` from the bound address, if any, with this socket's
     /// settings; errors as [`TcpStream::connect`]'s, plus `InvalidInput` for an
-    /// address of the other IP version.
+    /// address of the other IP version. An IPv6 socket connects to an
+    /// IPv4-mapped address over IPv4, from `[::]` or unbound (it then takes
+    /// one of the host's IPv4 addresses) or from a mapped address; bound to a
+    /// real IPv6 address it cannot (`InvalidInput`).
     pub async fn connect(self, addr: SocketAddr) -> io::Result<TcpStream> {
         if addr.is_ipv6() != self.v6 {
             return Err(io::Error::new(

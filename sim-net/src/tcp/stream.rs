@@ -68,7 +68,11 @@ impl TcpStream {
         }
     }
 
-    /// Connects to the first of `addr`'s addresses that accepts.
+    /// Connects to the first of `addr`'s addresses that accepts. An
+    /// IPv4-mapped address (`[::ffff:10.0.0.1]:80`) connects over IPv4, as
+    /// an IPv6 socket on Linux does, and the stream's addresses show mapped
+    /// (with [`NetBuilder::bindv6only`](crate::NetBuilder::bindv6only) set,
+    /// it fails with `NetworkUnreachable` instead).
     ///
     /// Fails with `ConnectionRefused` after one round trip if the host is up
     /// but nothing listens, `TimedOut` after SYN retries if the host is
@@ -96,12 +100,14 @@ impl TcpStream {
         Err(last.unwrap_or_else(|| io::Error::other("no address to connect to")))
     }
 
-    /// The local address of the connection.
+    /// The local address of the connection; IPv4-mapped for an IPv6 socket
+    /// talking IPv4 (accepted by a `[::]` listener, or connected to a
+    /// mapped address).
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         state()?.model.borrow().local_addr(self.id)
     }
 
-    /// The peer's address.
+    /// The peer's address, IPv4-mapped like [`local_addr`](Self::local_addr)'s.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         state()?.model.borrow().peer_addr(self.id)
     }

@@ -75,9 +75,19 @@ pub fn wait_for<T>(
 /// Listener on b:port, client a -> b:port, accepted. Returns (client, server).
 pub fn connected_pair(net: &mut Network, a: NodeId, b: NodeId, port: u16) -> (SocketId, SocketId) {
     let ip = net.node_addrs(b)[0];
-    let l = net
-        .tcp_listen(net.now(), b, SocketAddr::new(ip, port), 16)
-        .unwrap();
+    connected_pair_via(net, a, b, SocketAddr::new(ip, port))
+}
+
+/// Like [`connected_pair`], with `b` listening on `listen` (`[::]:80` for a
+/// dual-stack listener that accepts the IPv4 connection).
+pub fn connected_pair_via(
+    net: &mut Network,
+    a: NodeId,
+    b: NodeId,
+    listen: SocketAddr,
+) -> (SocketId, SocketId) {
+    let (ip, port) = (net.node_addrs(b)[0], listen.port());
+    let l = net.tcp_listen(net.now(), b, listen, 16).unwrap();
     let c = net
         .tcp_connect(net.now(), a, SocketAddr::new(ip, port))
         .unwrap();

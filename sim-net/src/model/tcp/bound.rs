@@ -18,7 +18,8 @@ use super::super::socket::SocketKind;
 impl Network {
     /// Binds a TCP socket of `node` to `addr` (port 0: a free ephemeral port,
     /// chosen now) and holds the port until the socket connects, listens or
-    /// closes. `AddrNotAvailable` if the node does not have the address,
+    /// closes. `addr` is kept as given (`[::]`, an IPv4-mapped address: see
+    /// `addrs`). `AddrNotAvailable` if the node does not have the address,
     /// `AddrInUse` if a socket holds the port for an overlapping address
     /// (connections in TIME_WAIT do not count with `reuse_addr`).
     pub fn tcp_bind(
@@ -30,7 +31,7 @@ impl Network {
     ) -> io::Result<SocketId> {
         self.touch(now);
         self.live_node(node)?;
-        self.check_bind_addr(node, addr)?;
+        self.check_tcp_bind_addr(node, addr)?;
         let mut local = addr;
         if local.port() == 0 {
             local.set_port(self.ephemeral_port(node, Proto::Tcp)?);

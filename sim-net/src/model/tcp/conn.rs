@@ -97,6 +97,11 @@ pub(crate) struct TcpConn {
     pub route: Route,
     /// The listener this connection belongs to until it is accepted.
     pub parent: Option<crate::model::ids::SocketId>,
+    /// An IPv6 socket talking IPv4 (dual stack: accepted by a `[::]`
+    /// listener, or connected to an IPv4-mapped address). `local` and
+    /// `remote` stay the IPv4 addresses of the wire; the application sees
+    /// them mapped (see `addrs`).
+    pub(crate) mapped: bool,
     pub(super) cfg: TcpConfig,
     pub(super) phase: Phase,
     // Send side.
@@ -178,6 +183,7 @@ impl TcpConn {
             peer_node,
             route,
             parent: None,
+            mapped: false,
             rtt: RttEstimator::new(cfg.rto_initial, cfg.rto_min, cfg.rto_max),
             cfg,
             phase,

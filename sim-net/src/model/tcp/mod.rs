@@ -6,6 +6,7 @@
 //! a crashed node: the SYN is retried after 1 s, 2 s, 4 s ... until the connect
 //! timeout, then `TimedOut`. See [`conn`] for the state machine itself.
 
+mod addrs;
 mod bound;
 pub(crate) mod conn;
 pub(crate) mod listener;
@@ -24,6 +25,7 @@ use rand::Rng;
 use self::conn::{rst_for, TcpConn};
 use self::listener::TcpListener;
 use super::config::{Keepalive, TcpConfig};
+use super::dual_stack::{is_v6_wildcard, matches, unmap, Match};
 use super::fault::FaultOp;
 use super::ids::{NodeId, SocketId, Time};
 use super::network::{ConnKey, Network};
@@ -103,7 +105,7 @@ impl Network {
     ) -> io::Result<SocketId> {
         self.touch(now);
         self.live_node(node)?;
-        self.check_bind_addr(node, addr)?;
+        self.check_tcp_bind_addr(node, addr)?;
         let mut local = addr;
         if local.port() == 0 {
             local.set_port(self.ephemeral_port(node, Proto::Tcp)?);
@@ -144,24 +146,22 @@ impl Network {
     ) -> io::Result<SocketId> {
         self.touch(now);
         self.live_node(node)?;
+        // From here on the addresses are the wire's (IPv4 for a mapped one).
+        let (asked_local, asked) = (local, remote);
+        let wire = self.tcp_connect_addrs(local, remote)?;
+        let (local, remote) = (wire.local, wire.remote);
         if remote.ip().is_unspecified() || remote.port() == 0 || remote.ip().is_multicast() {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
-                format!("cannot connect to {remote}"),
+                format!("cannot connect to {asked}"),
             ));
         }
-        if let Some(l) = local {
-            if l.is_ipv4() != remote.is_ipv4() {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    format!("cannot connect from {l} to {remote}: address family mismatch"),
-                ));
-            }
-            self.check_bind_addr(node, l)?;
+        if let Some(l) = asked_local {
+            self.check_tcp_bind_addr(node, l)?;
         }
         let (peer_node, route) = self
             .resolve(node, remote.ip())
-            .map_err(|e| io::Error::new(e.kind(), format!("connect to {remote}: {e}")))?;
+            .map_err(|e| io::Error::new(e.kind(), format!("connect to {asked}: {e}")))?;
         let bound_ip = local.map_or(remote.ip(), |l| l.ip());
         let src_ip = if local.is_some() && !bound_ip.is_unspecified() {
             bound_ip
@@ -188,7 +188,8 @@ impl Network {
         }
         let iss = self.new_iss(node);
         let reuse_addr = cfg.reuse_addr;
-        let conn = TcpConn::connect(now, local_addr, remote, peer_node, route, cfg, iss);
+        let mut conn = TcpConn::connect(now, local_addr, remote, peer_node, route, cfg, iss);
+        conn.mapped = wire.mapped;
         let id = self.insert_socket(node, SocketKind::Stream(Box::new(conn)));
         if let Err(e) = self.bind_port(node, Proto::Tcp, local_addr, id, reuse_addr) {
             self.remove_socket(id);
@@ -220,8 +221,7 @@ impl Network {
         };
         let c = self.conn_mut(child)?;
         c.parent = None;
-        let remote = c.remote;
-        Ok((child, remote))
+        Ok((child, c.app_remote()))
     }
 
     /// Reads received bytes; `Ok(0)` is EOF, `WouldBlock` when nothing is there yet.
@@ -308,6 +308,9 @@ impl Network {
     /// no client node. Returns the socket of the other end, which the test reads and
     /// writes like any stream (it lives on the listener's node for bookkeeping, and
     /// its segments bypass links and partitions). The backlog is not checked.
+    /// `from` must be of a family the listener serves, as for a SYN: an IPv4
+    /// (or IPv4-mapped) `from` into a dual-stack `[::]` listener is accepted
+    /// with mapped addresses (see `addrs`).
     pub fn inject_connection(
         &mut self,
         now: Time,
@@ -318,23 +321,33 @@ impl Network {
         let node = self.entry(listener)?.node;
         let l = self.listener_mut(listener)?;
         let (bound, cfg) = (l.local, l.cfg.clone());
-        if bound.is_ipv4() != from.is_ipv4() {
+        // As a SYN from `from` would find the listener: same family on the
+        // wire, or IPv4 into a dual-stack `[::]`.
+        let (wire_bound, wire_from) = (unmap(bound), unmap(from));
+        let dual = !self.cfg.bindv6only && is_v6_wildcard(bound.ip());
+        if wire_bound.is_ipv4() != wire_from.is_ipv4() && !(dual && wire_from.is_ipv4()) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!("cannot inject a connection from {from} into listener {bound}: address family mismatch"),
             ));
         }
-        let ip = if bound.ip().is_unspecified() {
-            self.node(node)?.addr_like(from.ip()).ok_or_else(|| {
+        let ip = if wire_bound.ip().is_unspecified() {
+            self.node(node)?.addr_like(wire_from.ip()).ok_or_else(|| {
                 io::Error::new(
                     io::ErrorKind::AddrNotAvailable,
                     format!("listener {bound} has no address of {from}'s family"),
                 )
             })?
         } else {
-            bound.ip()
+            wire_bound.ip()
         };
         let local = SocketAddr::new(ip, bound.port());
+        // Each end shows mapped addresses if it is an IPv6 socket talking
+        // IPv4: the listener's child through `[::]` or a mapped bind, the
+        // test's end if `from` was given mapped.
+        let child_mapped = bound.is_ipv6() && wire_from.is_ipv4();
+        let peer_mapped = from.is_ipv6() && wire_from.is_ipv4();
+        let from = wire_from;
         let (iss_a, iss_b) = (self.new_iss(node), self.new_iss(node));
         let window = cfg.recv_buffer as u64;
         let mut child = TcpConn::established(
@@ -349,8 +362,9 @@ impl Network {
             window,
         );
         child.parent = Some(listener);
+        child.mapped = child_mapped;
         let child_id = self.insert_socket(node, SocketKind::Stream(Box::new(child)));
-        let peer = TcpConn::established(
+        let mut peer = TcpConn::established(
             now,
             from,
             local,
@@ -361,6 +375,7 @@ impl Network {
             iss_a,
             window,
         );
+        peer.mapped = peer_mapped;
         let peer_id = self.insert_socket(node, SocketKind::Stream(Box::new(peer)));
         self.conn_mut(child_id)?.route = Route::Direct(peer_id);
         self.listener_mut(listener)?
@@ -408,23 +423,27 @@ impl Network {
         }
     }
 
+    /// The listener for a SYN to `dst` on `node`: the best [`Match`] (the
+    /// exact address, then the wildcard of `dst`'s family, then a dual-stack
+    /// `[::]` for IPv4), the last bound among equals.
     fn find_listener(&self, node: NodeId, dst: SocketAddr) -> Option<SocketId> {
         let ids = self.bindings.get(&(node, Proto::Tcp, dst.port()))?;
-        let mut wildcard = None;
+        let mut best: Option<(Match, SocketId)> = None;
         for &id in ids {
             if let Some(SocketKind::Listener(l)) = self.sockets.get(&id).map(|e| &e.kind) {
-                if l.local.is_ipv4() != dst.is_ipv4() {
+                let Some(m) = matches(l.local, dst.ip(), self.cfg.bindv6only) else {
                     continue;
-                }
-                if l.local.ip() == dst.ip() {
+                };
+                if m == Match::Exact {
                     return Some(id);
                 }
-                if l.local.ip().is_unspecified() {
-                    wildcard = Some(id);
+                match best {
+                    Some((b, _)) if b > m => {}
+                    _ => best = Some((m, id)),
                 }
             }
         }
-        wildcard
+        best.map(|(_, id)| id)
     }
 
     fn listener_syn(&mut self, now: Time, lid: SocketId, meta: &PacketMeta, seg: Segment) {
@@ -441,6 +460,8 @@ impl Network {
             return;
         }
         let cfg = l.cfg.clone();
+        // An IPv6 listener accepting IPv4 (dual stack): mapped addresses.
+        let mapped = l.local.is_ipv6() && meta.dst.is_ipv4();
         let iss = self.new_iss(node);
         let mut conn = TcpConn::accept_syn(
             now,
@@ -453,6 +474,7 @@ impl Network {
             &seg,
         );
         conn.parent = Some(lid);
+        conn.mapped = mapped;
         let id = self.insert_socket(node, SocketKind::Stream(Box::new(conn)));
         self.tcp_conns
             .insert(ConnKey::new(node, meta.dst, meta.src), id);
