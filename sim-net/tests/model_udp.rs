@@ -65,8 +65,11 @@ fn bind_errors_are_clear() {
     net.tcp_listen(0, a, addr("10.0.0.1:53"), 1).unwrap();
     net.udp_bind(0, a, addr("127.0.0.1:54")).unwrap();
     // No IPv6 address on the node.
-    let e = net.udp_bind(0, a, addr("[::]:53")).unwrap_err();
+    let e = net.udp_bind(0, a, addr("[fd00::1]:53")).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::AddrNotAvailable);
+    // `[::]` is dual stack, so it would take IPv4's port 53 too.
+    let e = net.udp_bind(0, a, addr("[::]:53")).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AddrInUse);
     // Ephemeral ports are handed out in order.
     let p1 = net.udp_bind(0, a, addr("0.0.0.0:0")).unwrap();
     let p2 = net.udp_bind(0, a, addr("0.0.0.0:0")).unwrap();

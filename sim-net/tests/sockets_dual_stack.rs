@@ -2,7 +2,8 @@
 //! 0`): a TCP listener on `[::]:p` accepts IPv4 connections, which it shows
 //! with IPv4-mapped addresses; `[::]:p` and IPv4 bindings of `p` exclude
 //! each other (TCP and UDP); an IPv6 socket connects to a mapped address
-//! over IPv4; and `NetBuilder::bindv6only(true)` turns it all off.
+//! over IPv4; a UDP socket on `[::]` talks IPv4 with mapped addresses; and
+//! `NetBuilder::bindv6only(true)` turns it all off.
 //!
 //! Links: fixed 10 ms one way, so a handshake takes `ms(20)`. Hosts get
 //! 10.0.0.1, .2, ... in the order they are added, unless
@@ -403,5 +404,91 @@ fn inject_connection_from_ipv4_into_a_dual_stack_listener() {
             Ok(())
         });
         install(sim, 10);
+    });
+}
+
+/// UDP on `[::]` serves IPv4 too: a datagram to the server's IPv4 address
+/// reaches it, with the sender shown mapped; the reply to that mapped
+/// address (or to the plain IPv4 one) goes out as IPv4; a connected `[::]`
+/// socket filters by the mapped peer and hears an ICMP port unreachable.
+#[test]
+fn a_v6_wildcard_udp_socket_serves_ipv4() {
+    run(|sim| {
+        sim.host("server", || async {
+            let socket = UdpSocket::bind("[::]:53").await?;
+            let mut buf = [0u8; 16];
+            let (n, from) = socket.recv_from(&mut buf).await?;
+            assert_eq!(
+                (&buf[..n], from),
+                (&b"query"[..], sa("[::ffff:10.0.0.2]:5000"))
+            );
+            assert_eq!(now(), ms(10));
+            socket.send_to(b"mapped", from).await?;
+            socket.send_to(b"plain", "10.0.0.2:5000").await?;
+            std::future::pending().await
+        });
+        sim.client("client", async {
+            let socket = UdpSocket::bind("0.0.0.0:5000").await?;
+            socket.send_to(b"query", "server:53").await?;
+            let mut buf = [0u8; 16];
+            for expected in [&b"mapped"[..], b"plain"] {
+                let (n, from) = socket.recv_from(&mut buf).await?;
+                assert_eq!((&buf[..n], from), (expected, sa("10.0.0.1:53")));
+                assert_eq!(now(), ms(20));
+            }
+
+            // A connected dual-stack socket: peer shown mapped, refused by
+            // a live host with nothing on the port.
+            let v6 = UdpSocket::bind("[::]:0").await?;
+            v6.connect("10.0.0.1:99").await?;
+            assert_eq!(v6.peer_addr()?, sa("[::ffff:10.0.0.1]:99"));
+            v6.send(b"anyone?").await?;
+            let err = v6.recv(&mut buf).await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::ConnectionRefused);
+            assert_eq!(now(), ms(40));
+            Ok(())
+        });
+        install(sim, 10);
+    });
+}
+
+/// With `bindv6only`, an IPv6 UDP socket cannot send to IPv4
+/// (`NetworkUnreachable`, Linux's `ENETUNREACH`) nor hear it. Without it, a
+/// socket on a real IPv6 address still cannot reach IPv4, nor an IPv4
+/// socket IPv6 (`InvalidInput`).
+#[test]
+fn v6_only_udp_sockets_do_not_talk_ipv4() {
+    run(|sim| {
+        sim.host("server", || async {
+            let v4 = UdpSocket::bind("0.0.0.0:53").await?;
+            let v6 = UdpSocket::bind("[::]:53").await?;
+            let err = v6.send_to(b"x", "10.0.0.2:5000").await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::NetworkUnreachable, "{err}");
+            let mut buf = [0u8; 8];
+            let (n, from) = v4.recv_from(&mut buf).await?;
+            assert_eq!((&buf[..n], from), (&b"v4"[..], sa("10.0.0.2:5000")));
+            assert!(!v6.can_read(), "IPv4 went to the IPv4 socket only");
+            std::future::pending().await
+        });
+        sim.client("client", async {
+            let socket = UdpSocket::bind("0.0.0.0:5000").await?;
+            socket.send_to(b"v4", "10.0.0.1:53").await?;
+            Ok(())
+        });
+        two_families().bindv6only(true).install(sim);
+    });
+    run(|sim| {
+        sim.client("client", async {
+            let specific = UdpSocket::bind("[fd00::2]:0").await?;
+            let err = specific.send_to(b"x", "10.0.0.1:53").await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+            assert!(err.to_string().contains("IPv6 address"), "{err}");
+            let v4 = UdpSocket::bind("0.0.0.0:0").await?;
+            let err = v4.send_to(b"x", "[fd00::1]:53").await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+            Ok(())
+        });
+        idle_host(sim, "server");
+        two_families().install(sim);
     });
 }

@@ -89,16 +89,15 @@ pub struct NetConfig {
     pub default_link: LinkConfig,
     /// Delay of a packet a node sends to itself (loopback or one of its addresses).
     pub loopback_latency: Time,
-    /// Linux's sysctl `net.ipv6.bindv6only`, for every TCP socket of the
-    /// network. `false` (the default, as on Linux) is dual stack: a TCP
-    /// socket bound to `[::]:p` also serves the host's IPv4 addresses on port
-    /// `p` (connections accepted that way show IPv4-mapped addresses such as
-    /// `[::ffff:10.0.0.2]`), an IPv6 socket may connect to a mapped address,
-    /// and `[::]:p` conflicts with every IPv4 binding of `p` (`AddrInUse`).
-    /// `true` makes `[::]` sockets IPv6 only: no IPv4 through them, no
-    /// conflict with IPv4 ports, and IPv4-mapped addresses are refused. The
-    /// port rule applies to UDP as well; UDP delivery is IPv6-to-IPv6 either
-    /// way. (tokio's `TcpSocket` has no `set_only_v6`, so this is the knob.)
+    /// Linux's sysctl `net.ipv6.bindv6only`, for every socket of the
+    /// network. `false` (the default, as on Linux) is dual stack: a TCP or
+    /// UDP socket bound to `[::]:p` also serves the host's IPv4 addresses on
+    /// port `p` (peers reached that way show IPv4-mapped addresses such as
+    /// `[::ffff:10.0.0.2]`), an IPv6 socket may connect or send to a mapped
+    /// address, and `[::]:p` conflicts with every IPv4 binding of `p`
+    /// (`AddrInUse`). `true` makes `[::]` sockets IPv6 only: no IPv4 through
+    /// them, no conflict with IPv4 ports, and IPv4-mapped addresses are
+    /// refused. (tokio's sockets have no `set_only_v6`, so this is the knob.)
     pub bindv6only: bool,
 }
 

@@ -11,10 +11,8 @@
 //! the whole network: `[::]` sockets are then IPv6 only.
 //!
 //! The rules live here, as pure functions over addresses, so that the port
-//! table, the listener lookup and the connect path apply the same ones. TCP
-//! uses all of them; UDP shares only the port-conflict rule
-//! ([`bindings_overlap`]), which Linux applies to both (UDP delivery itself
-//! stays IPv6-to-IPv6, see the `udp` module).
+//! table, the listener and UDP socket lookups, the connect path and UDP's
+//! send path (`udp_dual`) apply the same ones.
 //!
 //! [`NetConfig::bindv6only`]: super::NetConfig::bindv6only
 

@@ -14,6 +14,7 @@
 
 use std::net::SocketAddr;
 
+use super::dual_stack::{matches, unmap};
 use super::ids::Time;
 use super::network::Network;
 use super::node::Proto;
@@ -60,8 +61,8 @@ impl Network {
             let Some(SocketKind::Udp(u)) = self.sockets.get(&id).map(|e| &e.kind) else {
                 continue;
             };
-            let same_local = u.local.ip() == sender.ip() || u.local.ip().is_unspecified();
-            if same_local && u.peer == Some(original_dst) {
+            let same_local = matches(u.local, sender.ip(), self.cfg.bindv6only).is_some();
+            if same_local && u.peer.map(unmap) == Some(original_dst) {
                 refused.push(id);
             }
         }

@@ -118,6 +118,7 @@ mod tcp;
 mod timer_index;
 mod topology;
 mod udp;
+mod udp_dual;
 mod udp_options;
 
 pub use config::{Keepalive, NetConfig, TcpConfig};

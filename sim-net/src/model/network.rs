@@ -7,7 +7,7 @@ use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use super::config::NetConfig;
-use super::dual_stack::{bindings_overlap, unmap};
+use super::dual_stack::{bindings_overlap, is_v6_wildcard, mapped_v4, unmap};
 use super::ids::{NodeId, SocketId, Time};
 use super::link::{Link, LinkConfig};
 use super::node::{Node, Proto};
@@ -668,6 +668,37 @@ impl Network {
             ));
         }
         Ok(())
+    }
+
+    /// Checks that a TCP or UDP socket of `node` may bind `addr`: as
+    /// [`check_bind_addr`](Self::check_bind_addr), with dual stack on top.
+    ///
+    /// - With dual stack, `[::]` binds on a node without an IPv6 address,
+    ///   as on a Linux host on an IPv4-only network: it serves the node's
+    ///   IPv4 addresses (and `::1`). IPv6 only, it could serve nothing but
+    ///   `::1`, which is more likely a mistake: `AddrNotAvailable` then, as
+    ///   before dual stack.
+    /// - An IPv4-mapped address binds the IPv4 address it stands for, which
+    ///   the node must have; with `bindv6only` it is `InvalidInput`, as
+    ///   Linux's `EINVAL` for a mapped bind on an IPv6-only socket.
+    pub(crate) fn check_socket_bind_addr(&self, node: NodeId, addr: SocketAddr) -> io::Result<()> {
+        if let Some(v4) = mapped_v4(addr.ip()) {
+            if self.cfg.bindv6only {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "cannot bind the IPv4-mapped address {addr}: IPv6 sockets are \
+                         IPv6 only (bindv6only is set)"
+                    ),
+                ));
+            }
+            return self.check_bind_addr(node, SocketAddr::new(v4, addr.port()));
+        }
+        if is_v6_wildcard(addr.ip()) && !self.cfg.bindv6only {
+            self.node(node)?;
+            return Ok(());
+        }
+        self.check_bind_addr(node, addr)
     }
 
     // ----- routing ----------------------------------------------------------------

@@ -5,14 +5,15 @@
 //! multicast too while the socket's multicast loop is on (the default); a
 //! unicast datagram that no socket takes (nothing bound, or only sockets
 //! connected to someone else) is dropped, counted as [`DropReason::NoSocket`],
-//! and answered with an ICMP "port unreachable" (see `icmp`). Simplified: a
-//! socket bound to an IPv6 address only talks to IPv6 addresses (no v4-mapped
-//! dual stack); ICMP is not rate-limited.
+//! and answered with an ICMP "port unreachable" (see `icmp`). Dual stack as
+//! on Linux: a socket on `[::]` also talks IPv4 (see `udp_dual`). Simplified:
+//! ICMP is not rate-limited.
 
 use std::collections::{BTreeSet, VecDeque};
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
+use super::dual_stack::{matches, unmap, Match};
 use super::fault::FaultOp;
 use super::ids::{NodeId, SocketId, Time};
 use super::network::Network;
@@ -21,6 +22,7 @@ use super::notify::Readiness;
 use super::packet::{ip_header, Body, Packet, Route, UDP_HEADER};
 use super::socket::SocketKind;
 use super::stats::DropReason;
+use super::udp_dual::app_addr;
 
 /// The state of one UDP socket.
 #[derive(Debug)]
@@ -101,14 +103,6 @@ fn mask_v4(prefix: u8) -> u32 {
     }
 }
 
-fn family(addr: &SocketAddr) -> &'static str {
-    if addr.is_ipv4() {
-        "IPv4"
-    } else {
-        "IPv6"
-    }
-}
-
 impl Network {
     pub(crate) fn udp(&self, id: SocketId) -> io::Result<&UdpSocket> {
         match &self.entry(id)?.kind {
@@ -130,11 +124,12 @@ impl Network {
     }
 
     /// Binds a UDP socket on `node` at `addr` (port 0 = an ephemeral port).
-    /// `AddrNotAvailable` if the node does not own the IP, `AddrInUse` if taken.
+    /// `AddrNotAvailable` if the node does not own the IP, `AddrInUse` if
+    /// taken. `[::]` is dual stack unless `bindv6only` (see `udp_dual`).
     pub fn udp_bind(&mut self, now: Time, node: NodeId, addr: SocketAddr) -> io::Result<SocketId> {
         self.touch(now);
         self.live_node(node)?;
-        self.check_bind_addr(node, addr)?;
+        self.check_socket_bind_addr(node, addr)?;
         let mut local = addr;
         if local.port() == 0 {
             local.set_port(self.ephemeral_port(node, Proto::Udp)?);
@@ -148,22 +143,15 @@ impl Network {
         Ok(id)
     }
 
-    /// Sets the default peer: `send` goes there, and only its datagrams are received.
+    /// Sets the default peer: `send` goes there, and only its datagrams are
+    /// received. An IPv6 socket connected to an IPv4 address shows the peer
+    /// mapped. Errors as [`udp_send_to`](Self::udp_send_to)'s for an address
+    /// the socket cannot reach.
     pub fn udp_connect(&mut self, now: Time, id: SocketId, peer: SocketAddr) -> io::Result<()> {
         self.touch(now);
-        let u = self.udp_mut(id)?;
-        if u.local.is_ipv4() != peer.is_ipv4() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "cannot connect {} socket {} to {} address {peer}: address family mismatch",
-                    family(&u.local),
-                    u.local,
-                    family(&peer)
-                ),
-            ));
-        }
-        u.peer = Some(peer);
+        let local = self.udp(id)?.local;
+        let (_, wire) = self.udp_wire_addrs(local, peer)?;
+        self.udp_mut(id)?.peer = Some(app_addr(local, wire));
         Ok(())
     }
 
@@ -232,17 +220,10 @@ impl Network {
         // Linux's `sendmsg` does.
         self.udp_mut(id)?.take_error()?;
         let u = self.udp(id)?;
-        let (local, broadcast_ok) = (u.local, u.broadcast);
-        if local.is_ipv4() != dst.is_ipv4() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "cannot send from {} socket {local} to {} address {dst}: address family mismatch",
-                    family(&local),
-                    family(&dst)
-                ),
-            ));
-        }
+        let broadcast_ok = u.broadcast;
+        // From here on, the addresses on the wire (IPv4 for an IPv6 socket
+        // sending to IPv4 under dual stack).
+        let (local, dst) = self.udp_wire_addrs(u.local, dst)?;
         let max = self.udp_max_payload(&dst);
         if buf.len() > max {
             self.entry_mut(id)?.stats.dropped.add(DropReason::Mtu);
@@ -389,27 +370,27 @@ impl Network {
             .unwrap_or_default();
         let mut exact = Vec::new();
         let mut wildcard = Vec::new();
+        let mut dual = Vec::new();
         for id in candidates {
             let Ok(u) = self.udp(id) else { continue };
-            if u.local.is_ipv4() != dst.is_ipv4() {
-                continue;
-            }
             if group && !u.groups.contains(&dst.ip()) {
                 continue;
             }
-            if u.peer.is_some_and(|p| p != src) {
+            if u.peer.is_some_and(|p| unmap(p) != src) {
                 continue; // connected sockets take only their peer's datagrams
             }
-            if u.local.ip() == dst.ip() {
-                exact.push(id);
-            } else if u.local.ip().is_unspecified() {
-                wildcard.push(id);
+            match matches(u.local, dst.ip(), self.cfg.bindv6only) {
+                Some(Match::Exact) => exact.push(id),
+                Some(Match::Wildcard) => wildcard.push(id),
+                Some(Match::DualWildcard) => dual.push(id),
+                None => {}
             }
         }
+        let best = exact.into_iter().chain(wildcard).chain(dual);
         let targets: Vec<SocketId> = if many {
-            exact.into_iter().chain(wildcard).collect()
+            best.collect()
         } else {
-            exact.into_iter().chain(wildcard).take(1).collect()
+            best.take(1).collect()
         };
         if targets.is_empty() {
             self.drops.add(DropReason::NoSocket);
@@ -432,7 +413,7 @@ impl Network {
                 continue;
             }
             u.queued_bytes += data.len();
-            u.queue.push_back((src, data.clone()));
+            u.queue.push_back((app_addr(u.local, src), data.clone()));
             entry.stats.packets_received += 1;
             entry.stats.bytes_received += data.len() as u64;
             self.notify(id, Readiness::Readable);

@@ -31,7 +31,7 @@ impl Network {
     ) -> io::Result<SocketId> {
         self.touch(now);
         self.live_node(node)?;
-        self.check_tcp_bind_addr(node, addr)?;
+        self.check_socket_bind_addr(node, addr)?;
         let mut local = addr;
         if local.port() == 0 {
             local.set_port(self.ephemeral_port(node, Proto::Tcp)?);
