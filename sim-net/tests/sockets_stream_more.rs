@@ -155,6 +155,30 @@ fn ttl_takes_linux_values() {
     });
 }
 
+/// A listener's `IP_TTL` takes the same values, and the streams it accepts
+/// inherit it, as on Linux.
+#[test]
+fn accepted_streams_inherit_the_listeners_ttl() {
+    run(|sim| {
+        sim.host("server", || async {
+            let listener = TcpListener::bind("0.0.0.0:80").await?;
+            assert_eq!(listener.ttl()?, 64);
+            let err = listener.set_ttl(0).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput);
+            listener.set_ttl(17)?;
+            let (stream, _) = listener.accept().await?;
+            assert_eq!(stream.ttl()?, 17);
+            std::future::pending().await
+        });
+        sim.client("client", async {
+            let _stream = TcpStream::connect("server:80").await?;
+            tokio::time::sleep(ms(50)).await;
+            Ok(())
+        });
+        install(sim, 10);
+    });
+}
+
 /// The halves, borrowed and owned, carry the stream's API: readiness,
 /// peeking, vectored I/O, addresses; the write half can reunite too.
 #[test]

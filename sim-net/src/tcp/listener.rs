@@ -3,11 +3,13 @@
 use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::task::{Context, Poll};
 
 use crate::addr::{resolve, ToSocketAddrs};
 use crate::model::{InjectedError, SocketId};
 use crate::state::{Interest, NetState};
+use crate::tcp::stream::{check_ttl, DEFAULT_TTL};
 use crate::TcpStream;
 
 /// The accept backlog tokio uses for `TcpListener::bind`.
@@ -17,11 +19,16 @@ const BACKLOG: usize = 1024;
 #[derive(Debug)]
 pub struct TcpListener {
     id: SocketId,
+    /// `IP_TTL`, which accepted streams inherit (recorded only).
+    ttl: AtomicU32,
 }
 
 impl TcpListener {
     pub(crate) fn from_id(id: SocketId) -> TcpListener {
-        TcpListener { id }
+        TcpListener {
+            id,
+            ttl: AtomicU32::new(DEFAULT_TTL),
+        }
     }
 
     /// Listens on the first of `addr`'s addresses that works. `0.0.0.0:p`
@@ -43,7 +50,7 @@ impl TcpListener {
         let mut last = None;
         for a in resolve(addr)? {
             match state.op(|m, now| m.tcp_listen(now, node, a, BACKLOG)) {
-                Ok(id) => return Ok(TcpListener { id }),
+                Ok(id) => return Ok(TcpListener::from_id(id)),
                 Err(e) => last = Some(e),
             }
         }
@@ -66,7 +73,27 @@ impl TcpListener {
             .poll_op(cx, self.id, Interest::Read, |m, now| {
                 m.tcp_accept(now, self.id)
             })
-            .map_ok(|(id, peer)| (TcpStream::from_id(id), peer))
+            .map_ok(|(id, peer)| {
+                let stream = TcpStream::from_id(id);
+                stream
+                    .ttl
+                    .store(self.ttl.load(Ordering::Relaxed), Ordering::Relaxed);
+                (stream, peer)
+            })
+    }
+
+    /// `IP_TTL` of the listener, which accepted streams inherit, as on
+    /// Linux (64 by default).
+    pub fn ttl(&self) -> io::Result<u32> {
+        Ok(self.ttl.load(Ordering::Relaxed))
+    }
+
+    /// Sets `IP_TTL`: 1 to 255, as Linux accepts; `InvalidInput` otherwise.
+    /// Recorded only: the network is one hop deep, so any TTL delivers.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        check_ttl(ttl)?;
+        self.ttl.store(ttl, Ordering::Relaxed);
+        Ok(())
     }
 
     /// The address this listener is bound to.

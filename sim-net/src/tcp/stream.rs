@@ -31,6 +31,18 @@ pub struct TcpStream {
 /// Linux's default `IP_TTL`.
 pub(super) const DEFAULT_TTL: u32 = 64;
 
+/// `InvalidInput` unless `ttl` is 1 to 255, the values Linux accepts for
+/// `IP_TTL`.
+pub(super) fn check_ttl(ttl: u32) -> io::Result<()> {
+    if !(1..=255).contains(&ttl) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("IP_TTL must be 1 to 255, got {ttl}"),
+        ));
+    }
+    Ok(())
+}
+
 pub(super) fn state() -> io::Result<std::rc::Rc<NetState>> {
     NetState::current()
 }

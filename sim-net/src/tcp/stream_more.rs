@@ -140,12 +140,7 @@ impl TcpStream {
 
     /// Sets `IP_TTL`: 1 to 255, as Linux accepts; `InvalidInput` otherwise.
     pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
-        if !(1..=255).contains(&ttl) {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("IP_TTL must be 1 to 255, got {ttl}"),
-            ));
-        }
+        super::stream::check_ttl(ttl)?;
         self.ttl.store(ttl, Ordering::Relaxed);
         Ok(())
     }
