@@ -549,6 +549,35 @@ impl Network {
         Ok(())
     }
 
+    /// Makes a socket of `node` bound to `addr`, of the kind `kind` builds
+    /// from the final address (port 0 becomes a free ephemeral port), and
+    /// registers its port. Errors: the node is down, it may not bind `addr`
+    /// ([`check_socket_bind_addr`](Self::check_socket_bind_addr)), or the
+    /// port is taken (`AddrInUse`, see [`bind_port`](Self::bind_port)).
+    pub(crate) fn bind_new_socket(
+        &mut self,
+        now: Time,
+        node: NodeId,
+        proto: Proto,
+        addr: SocketAddr,
+        reuse_addr: bool,
+        kind: impl FnOnce(SocketAddr) -> SocketKind,
+    ) -> io::Result<SocketId> {
+        self.touch(now);
+        self.live_node(node)?;
+        self.check_socket_bind_addr(node, addr)?;
+        let mut local = addr;
+        if local.port() == 0 {
+            local.set_port(self.ephemeral_port(node, proto)?);
+        }
+        let id = self.insert_socket(node, kind(local));
+        if let Err(e) = self.bind_port(node, proto, local, id, reuse_addr) {
+            self.remove_socket(id);
+            return Err(e);
+        }
+        Ok(id)
+    }
+
     /// `AddrInUse` if a socket holds `local`'s port for an overlapping address
     /// (see [`bind_port`](Self::bind_port) and, for which addresses overlap,
     /// [`bindings_overlap`]); reserves nothing.

@@ -127,20 +127,10 @@ impl Network {
     /// `AddrNotAvailable` if the node does not own the IP, `AddrInUse` if
     /// taken. `[::]` is dual stack unless `bindv6only` (see `udp_dual`).
     pub fn udp_bind(&mut self, now: Time, node: NodeId, addr: SocketAddr) -> io::Result<SocketId> {
-        self.touch(now);
-        self.live_node(node)?;
-        self.check_socket_bind_addr(node, addr)?;
-        let mut local = addr;
-        if local.port() == 0 {
-            local.set_port(self.ephemeral_port(node, Proto::Udp)?);
-        }
         let cap = self.cfg.udp_recv_buffer;
-        let id = self.insert_socket(node, SocketKind::Udp(UdpSocket::new(local, cap)));
-        if let Err(e) = self.bind_port(node, Proto::Udp, local, id, false) {
-            self.remove_socket(id);
-            return Err(e);
-        }
-        Ok(id)
+        self.bind_new_socket(now, node, Proto::Udp, addr, false, |local| {
+            SocketKind::Udp(UdpSocket::new(local, cap))
+        })
     }
 
     /// Sets the default peer: `send` goes there, and only its datagrams are

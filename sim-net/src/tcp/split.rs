@@ -142,8 +142,8 @@ macro_rules! write_half {
     };
 }
 
-/// The methods tokio gives every read half, on the stream underneath.
-macro_rules! read_half_methods {
+/// The methods tokio gives both kinds of half, on the stream underneath.
+macro_rules! half_methods {
     ($t:ty) => {
         impl $t {
             /// The peer's address.
@@ -156,6 +156,19 @@ macro_rules! read_half_methods {
                 self.stream().local_addr()
             }
 
+            /// Waits until the stream is ready for one of `interest`
+            /// (see [`TcpStream::ready`]).
+            pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+                self.stream().ready(interest).await
+            }
+        }
+    };
+}
+
+/// The methods tokio gives every read half, on the stream underneath.
+macro_rules! read_half_methods {
+    ($t:ty) => {
+        impl $t {
             /// Waits for data and copies it into `buf` without consuming it.
             pub async fn peek(&mut self, buf: &mut [u8]) -> io::Result<usize> {
                 self.stream().peek(buf).await
@@ -184,12 +197,6 @@ macro_rules! read_half_methods {
             pub async fn readable(&self) -> io::Result<()> {
                 self.stream().readable().await
             }
-
-            /// Waits until the stream is ready for one of `interest`
-            /// (see [`TcpStream::ready`]).
-            pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
-                self.stream().ready(interest).await
-            }
         }
     };
 }
@@ -198,16 +205,6 @@ macro_rules! read_half_methods {
 macro_rules! write_half_methods {
     ($t:ty) => {
         impl $t {
-            /// The peer's address.
-            pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-                self.stream().peer_addr()
-            }
-
-            /// The local address.
-            pub fn local_addr(&self) -> io::Result<SocketAddr> {
-                self.stream().local_addr()
-            }
-
             /// Writes what fits without waiting; `WouldBlock` if nothing does.
             pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
                 self.stream().try_write(buf)
@@ -221,12 +218,6 @@ macro_rules! write_half_methods {
             /// Waits until a write would not block.
             pub async fn writable(&self) -> io::Result<()> {
                 self.stream().writable().await
-            }
-
-            /// Waits until the stream is ready for one of `interest`
-            /// (see [`TcpStream::ready`]).
-            pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
-                self.stream().ready(interest).await
             }
         }
     };
@@ -256,6 +247,10 @@ impl OwnedWriteHalf {
     }
 }
 
+half_methods!(ReadHalf<'_>);
+half_methods!(WriteHalf<'_>);
+half_methods!(OwnedReadHalf);
+half_methods!(OwnedWriteHalf);
 read_half_methods!(ReadHalf<'_>);
 write_half_methods!(WriteHalf<'_>);
 read_half_methods!(OwnedReadHalf);

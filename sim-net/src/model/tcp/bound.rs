@@ -29,19 +29,7 @@ impl Network {
         addr: SocketAddr,
         reuse_addr: bool,
     ) -> io::Result<SocketId> {
-        self.touch(now);
-        self.live_node(node)?;
-        self.check_socket_bind_addr(node, addr)?;
-        let mut local = addr;
-        if local.port() == 0 {
-            local.set_port(self.ephemeral_port(node, Proto::Tcp)?);
-        }
-        let id = self.insert_socket(node, SocketKind::Bound(local));
-        if let Err(e) = self.bind_port(node, Proto::Tcp, local, id, reuse_addr) {
-            self.remove_socket(id);
-            return Err(e);
-        }
-        Ok(id)
+        self.bind_new_socket(now, node, Proto::Tcp, addr, reuse_addr, SocketKind::Bound)
     }
 
     /// Releases the bound socket `id` and returns its address, for a

@@ -103,23 +103,10 @@ impl Network {
         backlog: usize,
         cfg: TcpConfig,
     ) -> io::Result<SocketId> {
-        self.touch(now);
-        self.live_node(node)?;
-        self.check_socket_bind_addr(node, addr)?;
-        let mut local = addr;
-        if local.port() == 0 {
-            local.set_port(self.ephemeral_port(node, Proto::Tcp)?);
-        }
         let reuse_addr = cfg.reuse_addr;
-        let id = self.insert_socket(
-            node,
-            SocketKind::Listener(TcpListener::new(local, backlog, cfg)),
-        );
-        if let Err(e) = self.bind_port(node, Proto::Tcp, local, id, reuse_addr) {
-            self.remove_socket(id);
-            return Err(e);
-        }
-        Ok(id)
+        self.bind_new_socket(now, node, Proto::Tcp, addr, reuse_addr, |local| {
+            SocketKind::Listener(TcpListener::new(local, backlog, cfg))
+        })
     }
 
     /// Starts connecting from `node` to `remote` with the default settings. The
