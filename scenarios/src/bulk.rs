@@ -20,7 +20,7 @@
 //! because the link rounds each packet's serialization time up to a whole
 //! nanosecond while the prediction is computed exactly. This holds because
 //! nothing else limits the sender: TCP in sim-net has no congestion
-//! control, and the 64 KiB window takes longer to serialize than any round
+//! control by default (this scenario keeps the default), and the 64 KiB window takes longer to serialize than any round
 //! trip drawn here (checked in the setup), so the link never idles.
 //!
 //! The receiver also checks every byte against the seeded [`Pattern`].

@@ -63,7 +63,9 @@ pub use adapters::hyper;
 #[cfg(feature = "tonic")]
 pub use adapters::tonic;
 pub use addr::{lookup_host, ToSocketAddrs};
-pub use model::{InjectedError, Keepalive, Latency, LinkConfig, Loss, NetConfig, TcpConfig};
+pub use model::{
+    Congestion, InjectedError, Keepalive, Latency, LinkConfig, Loss, NetConfig, TcpConfig,
+};
 pub use net::{net, Net, NetBuilder};
 pub use swizzle::Swizzle;
 pub use tcp::{

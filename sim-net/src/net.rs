@@ -84,7 +84,7 @@ impl NetBuilder {
     }
 
     /// TCP settings of every new connection: buffer sizes (0 = rendezvous),
-    /// MSS, timeouts, keepalive.
+    /// MSS, timeouts, keepalive, congestion control.
     pub fn tcp(mut self, tcp: TcpConfig) -> NetBuilder {
         self.config.tcp = tcp;
         self

@@ -3,7 +3,9 @@
 //! (of one direction, and of a whole node) and heals. Every byte arrives once
 //! and in order, or the connection ends with an error, and nothing panics. Half
 //! the runs accept the IPv4 connection through a dual-stack `[::]` listener. Replay a failure with the seed proptest prints
-//! (the run itself is fixed: `RngSeed::Fixed`).
+//! (the run itself is fixed: `RngSeed::Fixed`). The same property runs twice:
+//! without congestion control (the default) and with NewReno (its reassembly
+//! queue, duplicate ACKs, fast retransmit and recovery under the same abuse).
 mod common;
 
 use std::io::ErrorKind;
@@ -11,7 +13,7 @@ use std::io::ErrorKind;
 use common::*;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
-use sim_net::model::{Latency, LinkConfig, Loss, NetConfig, Network, MILLIS, SECS};
+use sim_net::model::{Congestion, Latency, LinkConfig, Loss, NetConfig, Network, MILLIS, SECS};
 
 #[derive(Debug, Clone)]
 enum Action {
@@ -81,7 +83,9 @@ struct Outcome {
     failed: bool,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run(
+    congestion: Congestion,
     seed: u64,
     ab: LinkConfig,
     ba: LinkConfig,
@@ -92,6 +96,7 @@ fn run(
     let mut cfg = NetConfig::default();
     cfg.tcp.user_timeout = Some(40 * SECS);
     cfg.tcp.connect_timeout = 30 * SECS;
+    cfg.tcp.congestion = congestion;
     if small_buffers {
         cfg.tcp.send_buffer = 3000;
         cfg.tcp.recv_buffer = 2000;
@@ -219,8 +224,25 @@ proptest! {
         dual in any::<bool>(),
         actions in proptest::collection::vec((0u64..3000, action()), 1..40),
     ) {
-        let out = run(seed, ab, ba, small, dual, &actions);
+        let out = run(Congestion::None, seed, ab, ba, small, dual, &actions);
         // In order, exactly once: what was read is a prefix of what was written.
+        prop_assert!(out.read.len() <= out.written.len());
+        prop_assert!(out.read[..] == out.written[..out.read.len()], "bytes out of order or duplicated");
+        if !out.failed {
+            prop_assert_eq!(out.read.len(), out.written.len(), "stalled without an error");
+        }
+    }
+
+    #[test]
+    fn with_newreno_bytes_arrive_once_in_order_or_the_connection_fails(
+        seed in any::<u64>(),
+        ab in link(),
+        ba in link(),
+        small in any::<bool>(),
+        dual in any::<bool>(),
+        actions in proptest::collection::vec((0u64..3000, action()), 1..40),
+    ) {
+        let out = run(Congestion::NewReno, seed, ab, ba, small, dual, &actions);
         prop_assert!(out.read.len() <= out.written.len());
         prop_assert!(out.read[..] == out.written[..out.read.len()], "bytes out of order or duplicated");
         if !out.failed {

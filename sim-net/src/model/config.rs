@@ -15,6 +15,30 @@ pub struct Keepalive {
     pub count: u32,
 }
 
+/// The congestion control a TCP sender runs (`TcpConfig::congestion`).
+///
+/// A network normally shares one [`TcpConfig`], so both ends of a connection
+/// run the same algorithm; the setting of each end decides how that end sends
+/// and how it treats out-of-order segments it receives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Congestion {
+    /// No congestion control (the default): a sender fills the receiver's
+    /// window, the receiver discards out-of-order segments, and a loss costs
+    /// a retransmission timeout after which the sender goes back to the
+    /// first unacknowledged byte.
+    #[default]
+    None,
+    /// NewReno (RFC 5681 and RFC 6582) with Linux's initial window of 10
+    /// segments (RFC 6928): slow start, congestion avoidance, fast
+    /// retransmit on three duplicate ACKs and fast recovery with partial
+    /// acknowledgements; a retransmission timeout collapses the window to
+    /// one segment. The receiving end keeps out-of-order segments (within
+    /// its window) and answers each at once with a duplicate ACK, and
+    /// acknowledges every in-order segment. See the book's chapter on the
+    /// network for the exact semantics.
+    NewReno,
+}
+
 /// Per-socket TCP settings. Listeners pass theirs on to accepted connections.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TcpConfig {
@@ -48,6 +72,10 @@ pub struct TcpConfig {
     /// `SO_REUSEADDR`: the socket may bind a port still held by connections in
     /// TIME_WAIT. Without it such a bind fails with `AddrInUse`, as on Linux.
     pub reuse_addr: bool,
+    /// Congestion control: [`Congestion::None`] by default (a sender fills
+    /// the receiver's window), [`Congestion::NewReno`] for slow start, fast
+    /// retransmit and fast recovery.
+    pub congestion: Congestion,
 }
 
 impl Default for TcpConfig {
@@ -65,6 +93,7 @@ impl Default for TcpConfig {
             keepalive: None,
             time_wait: 60 * SECS,
             reuse_addr: false,
+            congestion: Congestion::None,
         }
     }
 }

@@ -121,7 +121,7 @@ mod udp;
 mod udp_dual;
 mod udp_options;
 
-pub use config::{Keepalive, NetConfig, TcpConfig};
+pub use config::{Congestion, Keepalive, NetConfig, TcpConfig};
 pub use fault::{FaultOp, InjectedError};
 pub use ids::{fnv1a_64, stream_rng, NodeId, SocketId, Time, MILLIS, SECS};
 pub use latency::{Latency, MAX_LATENCY};

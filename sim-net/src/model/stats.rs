@@ -97,8 +97,16 @@ pub struct SocketStats {
     pub bytes_received: u64,
     /// Packets received by the socket.
     pub packets_received: u64,
-    /// TCP segments sent again after a timeout.
+    /// TCP segments sent again: after a retransmission timeout, and (with
+    /// [`Congestion::NewReno`](crate::model::Congestion::NewReno)) by fast
+    /// retransmit, which [`fast_retransmits`](Self::fast_retransmits) counts
+    /// apart.
     pub retransmits: u64,
+    /// TCP segments sent again on duplicate ACKs (fast retransmit) or on a
+    /// partial acknowledgement in fast recovery, without waiting for a
+    /// timeout; included in [`retransmits`](Self::retransmits). Always 0
+    /// without congestion control.
+    pub fast_retransmits: u64,
     /// Datagrams this socket refused or lost (buffer overflow, MTU).
     pub dropped: DropCounts,
 }
@@ -147,6 +155,12 @@ pub struct ConnectionInfo {
     pub recv_buffered: usize,
     /// Bytes sent and not yet acknowledged.
     pub in_flight: u64,
+    /// The congestion window in bytes: the most that may be in flight.
+    /// `None` without congestion control ([`Congestion::None`](crate::model::Congestion::None)).
+    pub cwnd: Option<u64>,
+    /// The slow start threshold in bytes. `None` without congestion control,
+    /// and while it is unbounded (before the first loss).
+    pub ssthresh: Option<u64>,
     /// The error that ended the connection, if any.
     pub error: Option<io::ErrorKind>,
 }
@@ -172,6 +186,7 @@ impl Network {
             s.bytes_sent = c.bytes_sent;
             s.bytes_received = c.bytes_received;
             s.retransmits = c.retransmits;
+            s.fast_retransmits = c.fast_retransmits();
         }
         Some(s)
     }
@@ -195,6 +210,8 @@ impl Network {
                     send_buffered: c.send_buffered(),
                     recv_buffered: c.recv_buffered(),
                     in_flight: c.in_flight(),
+                    cwnd: c.congestion_window().map(|(cwnd, _)| cwnd),
+                    ssthresh: c.congestion_window().and_then(|(_, ssthresh)| ssthresh),
                     error: c.error_kind(),
                 }),
                 _ => None,

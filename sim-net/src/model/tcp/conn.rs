@@ -6,7 +6,11 @@
 //! discarded (the sender goes back to the first unacknowledged byte on timeout),
 //! flow control through the advertised window with zero-window probing, RTO per
 //! RFC 6298 with exponential backoff, FIN/RST teardown, user timeout and keepalive.
-//! No congestion control: a sender fills the peer's window.
+//! By default no congestion control: a sender fills the peer's window. With
+//! `Congestion::NewReno` the sender runs `congestion::NewReno` and the
+//! receiver keeps out-of-order segments in a `reassembly::Reassembly` queue,
+//! answers each with an immediate duplicate ACK, and acknowledges every
+//! in-order segment.
 //!
 //! The machine never sends anything itself: it appends segments to `out` and
 //! readiness changes to `events`, and the [`Network`](crate::model::Network) drains
@@ -18,10 +22,12 @@
 use std::io;
 use std::net::SocketAddr;
 
+use super::congestion::NewReno;
+use super::reassembly::Reassembly;
 use super::recv_buf::RecvBuffer;
 use super::rtt::RttEstimator;
 use super::send_buf::SendBuffer;
-use crate::model::config::TcpConfig;
+use crate::model::config::{Congestion, TcpConfig};
 use crate::model::ids::{NodeId, Time};
 use crate::model::packet::{Route, Segment};
 use crate::model::stats::TcpState;
@@ -111,11 +117,15 @@ pub(crate) struct TcpConn {
     pub(super) snd_max: u64,
     pub(super) snd_wnd: u64,
     pub(super) send: SendBuffer,
+    /// NewReno's state, with `Congestion::NewReno` only.
+    pub(super) cc: Option<NewReno>,
     pub(super) fin_queued: bool,
     pub(super) fin_acked: bool,
     // Receive side.
     pub(super) rcv_nxt: u64,
     pub(super) recv: RecvBuffer,
+    /// Out-of-order bytes kept for later (`Congestion::NewReno` only).
+    pub(super) ooo: Reassembly,
     pub(super) fin_received: bool,
     /// Bytes a waiting read asked for (used when the receive buffer is 0).
     pub(super) pending_read: usize,
@@ -177,6 +187,7 @@ impl TcpConn {
         // A zero timeout would re-arm a timer at the same instant forever.
         cfg.rto_initial = cfg.rto_initial.max(1);
         cfg.rto_min = cfg.rto_min.max(1);
+        let cc = (cfg.congestion == Congestion::NewReno).then(|| NewReno::new(cfg.mss, iss));
         TcpConn {
             local,
             remote,
@@ -193,10 +204,12 @@ impl TcpConn {
             snd_max: iss,
             snd_wnd: 0,
             send: SendBuffer::new(iss + 1),
+            cc,
             fin_queued: false,
             fin_acked: false,
             rcv_nxt: 0,
             recv: RecvBuffer::new(0),
+            ooo: Reassembly::default(),
             fin_received: false,
             pending_read: 0,
             adv_edge: 0,
@@ -356,6 +369,26 @@ impl TcpConn {
 
     pub(crate) fn in_flight(&self) -> u64 {
         self.snd_max - self.snd_una
+    }
+
+    /// The congestion window and slow start threshold (`None` while
+    /// unbounded), with congestion control on.
+    pub(crate) fn congestion_window(&self) -> Option<(u64, Option<u64>)> {
+        self.cc
+            .as_ref()
+            .map(|cc| (cc.cwnd, (cc.ssthresh != u64::MAX).then_some(cc.ssthresh)))
+    }
+
+    /// Segments sent again by fast retransmit (and NewReno's partial
+    /// acknowledgements).
+    pub(crate) fn fast_retransmits(&self) -> u64 {
+        self.cc.as_ref().map_or(0, |cc| cc.fast_retransmits)
+    }
+
+    /// The receiving end keeps out-of-order segments (NewReno), unless
+    /// nobody will ever read them.
+    pub(super) fn reassembles(&self) -> bool {
+        self.cfg.congestion == Congestion::NewReno && !self.orphaned && !self.fin_received
     }
 
     /// A read would not return `WouldBlock`.

@@ -8,8 +8,10 @@
 
 mod addrs;
 mod bound;
+mod congestion;
 pub(crate) mod conn;
 pub(crate) mod listener;
+mod reassembly;
 mod receiving;
 mod recv_buf;
 mod rtt;

@@ -1,9 +1,12 @@
 //! What a TCP connection does with a segment it receives: the handshake's
 //! replies, RST, acknowledgements that free the send buffer and feed the RTT
-//! estimate, window updates, and data taken in order into the receive buffer.
+//! estimate, window updates, and data taken in order into the receive buffer
+//! (with NewReno, out-of-order data kept in the reassembly queue and
+//! duplicate ACKs counted by the sender's congestion control).
 
 use std::io;
 
+use super::congestion::CcAction;
 use super::conn::{rst_for, ConnEvent, Phase, TcpConn};
 use crate::model::ids::Time;
 use crate::model::packet::Segment;
@@ -90,6 +93,9 @@ impl TcpConn {
             self.send_ack();
             return;
         }
+        // Judged before this segment updates the window (RFC 5681's rule).
+        let dup = self.cc.is_some() && self.is_dup_ack(seg);
+        let acked = seg.ack.saturating_sub(self.snd_una);
         if seg.ack > self.snd_una {
             self.on_ack_progress(now, seg.ack);
         }
@@ -99,6 +105,9 @@ impl TcpConn {
             if opened {
                 self.events.push(ConnEvent::Writable);
             }
+        }
+        if self.cc.is_some() && (acked > 0 || dup) {
+            self.congestion_on_ack(acked, seg.ack);
         }
         self.on_data(now, seg);
         self.try_send(now);
@@ -180,6 +189,98 @@ impl TcpConn {
         }
     }
 
+    /// RFC 5681's duplicate ACK: it acknowledges nothing new, carries no
+    /// data, no FIN and the same window, while data is outstanding. (A
+    /// closed window is no sign of loss: those do not count.)
+    fn is_dup_ack(&self, seg: &Segment) -> bool {
+        self.phase == Phase::Open
+            && seg.ack == self.snd_una
+            && seg.data.is_empty()
+            && !seg.fin
+            && seg.window == self.snd_wnd
+            && self.snd_wnd > 0
+            && self.snd_max > self.snd_una
+    }
+
+    /// NewReno's answer to an acknowledgement of `acked` new bytes (0 for a
+    /// duplicate ACK) up to `ack`: grow or shrink the window, and
+    /// retransmit the first unacknowledged segment when it says so.
+    fn congestion_on_ack(&mut self, acked: u64, ack: u64) {
+        let (flight, snd_max) = (self.in_flight(), self.snd_max);
+        let Some(cc) = self.cc.as_mut() else { return };
+        let action = if acked > 0 {
+            cc.on_ack(acked, ack)
+        } else {
+            cc.on_dup_ack(ack, flight, snd_max)
+        };
+        if action == CcAction::RetransmitFirst {
+            // Karn: the segment being timed may be the one resent, or come
+            // after it; its acknowledgement would not measure a round trip.
+            self.rtt_probe = None;
+            self.retransmit_first();
+        }
+    }
+
+    /// Appends in-order bytes at `rcv_nxt`, as many as the window takes;
+    /// returns how many.
+    fn append(&mut self, fresh: &[u8]) -> usize {
+        let room = self.rcv_window() as usize;
+        let take = fresh.len().min(room);
+        if take > 0 {
+            let limit = self.recv_limit();
+            if self.recv.push(self.rcv_nxt, &fresh[..take], limit) {
+                self.rcv_nxt += take as u64;
+                self.bytes_received += take as u64;
+                if self.cfg.recv_buffer == 0 {
+                    self.pending_read = self.pending_read.saturating_sub(take);
+                }
+                self.events.push(ConnEvent::Readable);
+            }
+        }
+        take
+    }
+
+    /// NewReno receiver: keeps an out-of-order segment (what of it lies in
+    /// the window) and answers at once with a duplicate ACK, which the
+    /// sender counts towards a fast retransmit.
+    fn on_out_of_order(&mut self, seg: &Segment) {
+        let edge = self.rcv_nxt + self.rcv_window();
+        self.ooo
+            .insert(seg.seq, &seg.data, seg.fin, self.rcv_nxt, edge);
+        self.check_receive_space();
+        self.send_ack();
+    }
+
+    /// After in-order data: the queued bytes that now continue the stream
+    /// join the receive buffer (`rcv_nxt` jumps over them), with a FIN that
+    /// followed them. Bytes that do not fit are forgotten: the sender will
+    /// send them again.
+    fn take_reassembled(&mut self) {
+        let (bytes, fin) = self.ooo.take_ready(self.rcv_nxt);
+        let take = self.append(&bytes);
+        if take < bytes.len() {
+            self.ooo.clear();
+        } else if fin {
+            self.fin_received = true;
+            self.rcv_nxt += 1;
+            self.events.push(ConnEvent::Readable);
+            self.ooo.clear();
+        }
+        self.check_receive_space();
+    }
+
+    /// No buffer above its capacity: buffered and queued bytes together
+    /// stay within the receive buffer.
+    fn check_receive_space(&self) {
+        debug_assert!(
+            self.cfg.recv_buffer == 0 || self.recv.len() + self.ooo.len() <= self.cfg.recv_buffer,
+            "receive buffer over capacity: {} buffered + {} queued > {}",
+            self.recv.len(),
+            self.ooo.len(),
+            self.cfg.recv_buffer
+        );
+    }
+
     pub(super) fn on_data(&mut self, now: Time, seg: &Segment) {
         if seg.data.is_empty() && !seg.fin {
             if seg.seq < self.rcv_nxt {
@@ -189,6 +290,10 @@ impl TcpConn {
         }
         let data_end = seg.seq + seg.data.len() as u64;
         let new_fin = seg.fin && !self.fin_received;
+        if seg.seq > self.rcv_nxt && self.reassembles() {
+            self.on_out_of_order(seg);
+            return;
+        }
         if seg.seq > self.rcv_nxt
             || data_end < self.rcv_nxt
             || (data_end == self.rcv_nxt && !new_fin)
@@ -212,23 +317,22 @@ impl TcpConn {
             self.remove();
             return;
         }
-        let room = self.rcv_window() as usize;
-        let take = fresh.len().min(room);
-        if take > 0 {
-            let limit = self.recv_limit();
-            if self.recv.push(self.rcv_nxt, &fresh[..take], limit) {
-                self.rcv_nxt += take as u64;
-                self.bytes_received += take as u64;
-                if self.cfg.recv_buffer == 0 {
-                    self.pending_read = self.pending_read.saturating_sub(take);
-                }
-                self.events.push(ConnEvent::Readable);
-            }
+        if self.ack_pending && self.reassembles() {
+            // NewReno: every in-order segment is acknowledged, as a kernel
+            // without delayed ACK does (slow start grows by one segment per
+            // ACK). What the previous segment of this instant was owed
+            // leaves now; this one's waits for the end of the instant, so a
+            // reply can still carry it.
+            self.send_ack();
         }
+        let take = self.append(fresh);
         if new_fin && take == fresh.len() && self.rcv_nxt == data_end {
             self.fin_received = true;
             self.rcv_nxt += 1;
             self.events.push(ConnEvent::Readable);
+            self.ooo.clear(); // nothing follows a FIN
+        } else if !self.ooo.is_empty() {
+            self.take_reassembled();
         }
         self.defer_ack();
         let _ = now;

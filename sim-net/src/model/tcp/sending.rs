@@ -106,6 +106,17 @@ impl TcpConn {
                 if self.snd_nxt >= limit {
                     break;
                 }
+                let limit = match &self.cc {
+                    None => limit,
+                    Some(cc) => {
+                        let cwnd_edge = self.snd_una + cc.cwnd;
+                        let room = cwnd_edge.saturating_sub(self.snd_nxt);
+                        if cwnd_edge < limit && !cc.allows(room, limit - self.snd_nxt) {
+                            break;
+                        }
+                        limit.min(cwnd_edge)
+                    }
+                };
                 let len = (limit - self.snd_nxt).min(self.cfg.mss as u64) as usize;
                 let seq = self.snd_nxt;
                 let data = self
@@ -136,6 +147,33 @@ impl TcpConn {
             }
             break;
         }
+    }
+
+    /// Sends the first unacknowledged segment again, leaving `snd_nxt` where
+    /// it is: NewReno's fast retransmit, and its answer to a partial
+    /// acknowledgement in fast recovery. Counted as a retransmission.
+    pub(super) fn retransmit_first(&mut self) {
+        if self.phase != Phase::Open || self.error.is_some() || self.snd_una >= self.snd_max {
+            return;
+        }
+        let data_end = self.send.end_seq();
+        let seq = self.snd_una;
+        let sent_end = self.snd_max.min(data_end);
+        let fin_sent = self.fin_queued && self.snd_max > data_end;
+        let seg = if seq < sent_end {
+            let len = (sent_end - seq).min(self.cfg.mss as u64) as usize;
+            let data = self
+                .send
+                .slice_into(seq, len, std::mem::take(&mut self.spare));
+            let fin = fin_sent && seq + len as u64 == data_end;
+            self.segment(seq, data, fin)
+        } else if fin_sent {
+            self.segment(data_end, Vec::new(), true)
+        } else {
+            return;
+        };
+        self.retransmits += 1;
+        self.out.push(seg);
     }
 
     pub(super) fn note_sent(&mut self, now: Time) {

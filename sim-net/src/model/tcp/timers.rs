@@ -129,6 +129,11 @@ impl TcpConn {
                     );
                     return;
                 }
+                let (flight, snd_max, first) = (self.in_flight(), self.snd_max, self.retries == 0);
+                if let Some(cc) = self.cc.as_mut() {
+                    // NewReno: one segment, slow start again from there.
+                    cc.on_rto(flight, snd_max, first);
+                }
                 self.retries += 1;
                 self.rtt.back_off();
                 self.rtt_probe = None;
