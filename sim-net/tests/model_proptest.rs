@@ -12,7 +12,7 @@ use std::io::ErrorKind;
 
 use common::*;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngSeed};
+use proptest::test_runner::{Config, RngSeed, TestCaseError};
 use sim_net::model::{Congestion, Latency, LinkConfig, Loss, NetConfig, Network, MILLIS, SECS};
 
 #[derive(Debug, Clone)]
@@ -207,6 +207,24 @@ fn reseed(net: Network, seed: u64) -> Network {
     fresh
 }
 
+/// Every byte once and in order: what was read is a prefix of what was
+/// written, and all of it unless the connection failed.
+fn check_delivery(out: &Outcome) -> Result<(), TestCaseError> {
+    prop_assert!(out.read.len() <= out.written.len());
+    prop_assert!(
+        out.read[..] == out.written[..out.read.len()],
+        "bytes out of order or duplicated"
+    );
+    if !out.failed {
+        prop_assert_eq!(
+            out.read.len(),
+            out.written.len(),
+            "stalled without an error"
+        );
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(Config {
         cases: 128,
@@ -224,13 +242,7 @@ proptest! {
         dual in any::<bool>(),
         actions in proptest::collection::vec((0u64..3000, action()), 1..40),
     ) {
-        let out = run(Congestion::None, seed, ab, ba, small, dual, &actions);
-        // In order, exactly once: what was read is a prefix of what was written.
-        prop_assert!(out.read.len() <= out.written.len());
-        prop_assert!(out.read[..] == out.written[..out.read.len()], "bytes out of order or duplicated");
-        if !out.failed {
-            prop_assert_eq!(out.read.len(), out.written.len(), "stalled without an error");
-        }
+        check_delivery(&run(Congestion::None, seed, ab, ba, small, dual, &actions))?;
     }
 
     #[test]
@@ -242,11 +254,6 @@ proptest! {
         dual in any::<bool>(),
         actions in proptest::collection::vec((0u64..3000, action()), 1..40),
     ) {
-        let out = run(Congestion::NewReno, seed, ab, ba, small, dual, &actions);
-        prop_assert!(out.read.len() <= out.written.len());
-        prop_assert!(out.read[..] == out.written[..out.read.len()], "bytes out of order or duplicated");
-        if !out.failed {
-            prop_assert_eq!(out.read.len(), out.written.len(), "stalled without an error");
-        }
+        check_delivery(&run(Congestion::NewReno, seed, ab, ba, small, dual, &actions))?;
     }
 }
