@@ -63,6 +63,19 @@ fn client_stats(net: &Net) -> SocketStats {
     net.with_model(|m| m.socket_stats(id)).unwrap().unwrap()
 }
 
+/// A simulation (seed 1) where "client" writes 400,000 bytes to a
+/// [`sink`] "server" as fast as TCP lets it; the network is not installed.
+fn bulk_transfer() -> Sim {
+    let mut sim = sim_core::Builder::new().seed(1).build();
+    sink(&mut sim);
+    sim.host("client", || async {
+        let mut s = TcpStream::connect("server:80").await?;
+        s.write_all(&pattern(400_000)).await?;
+        std::future::pending().await
+    });
+    sim
+}
+
 /// A server that reads everything until EOF; it never writes.
 fn sink(sim: &mut Sim) {
     sim.host("server", || async {
@@ -81,13 +94,7 @@ fn sink(sim: &mut Sim) {
 #[test]
 fn slow_start_sends_10_then_20_then_40_segments_per_round_trip() {
     on_fresh_thread(|| {
-        let mut sim = sim_core::Builder::new().seed(1).build();
-        sink(&mut sim);
-        sim.host("client", || async {
-            let mut s = TcpStream::connect("server:80").await?;
-            s.write_all(&pattern(400_000)).await?;
-            std::future::pending().await
-        });
+        let mut sim = bulk_transfer();
         let net = install_tcp(&mut sim, 10, tcp(Congestion::NewReno));
         // 20 ms: the SYN, the handshake's ACK, then 10 segments.
         run_through(&mut sim, ms(20));
@@ -124,13 +131,7 @@ fn slow_start_sends_10_then_20_then_40_segments_per_round_trip() {
 #[test]
 fn without_congestion_control_the_first_flight_is_the_receivers_window() {
     on_fresh_thread(|| {
-        let mut sim = sim_core::Builder::new().seed(1).build();
-        sink(&mut sim);
-        sim.host("client", || async {
-            let mut s = TcpStream::connect("server:80").await?;
-            s.write_all(&pattern(400_000)).await?;
-            std::future::pending().await
-        });
+        let mut sim = bulk_transfer();
         let net = install_tcp(
             &mut sim,
             10,
