@@ -56,6 +56,7 @@ pub mod grpc_caller;
 pub mod grpc_ping;
 pub mod heartbeats;
 pub mod http_allowlist;
+pub mod memory;
 pub mod p2p_relay;
 pub mod params;
 pub mod partition_heal;

@@ -1,20 +1,26 @@
 //! Virtual time for a whole process, one simulation thread at a time.
 //!
-//! This crate defines `clock_gettime`, `gettimeofday`, `time`, `epoll_wait`,
-//! `getrandom`, `getentropy`, `eventfd`, `write`, `nanosleep`,
-//! `clock_nanosleep` and `socket` in place of the C library's. On a thread
+//! This crate defines `clock_gettime`, `gettimeofday`, `time`, `getrandom`,
+//! `getentropy`, `nanosleep`, `clock_nanosleep`, `socket`, the epoll and
+//! eventfd calls, and the calls that take a file descriptor (`read`,
+//! `write`, `close`, `fcntl`, ...) in place of the C library's. On a thread
 //! that runs a simulation (one holding a [`SimThreadGuard`]):
 //!
 //! - monotonic clocks (`std::time::Instant`, `tokio::time::Instant`) read
 //!   the virtual instant, realtime clocks (`SystemTime`) read a configurable
 //!   epoch plus virtual elapsed time plus the current host's skew;
-//! - `epoll_wait` never sleeps: it tells the scheduler that the host's tokio
-//!   runtime is idle and when its next timer is due ([`park`]);
+//! - every host's epoll instance, eventfd (and, provided by a network
+//!   crate, sockets) are virtual descriptors in a per-simulation table
+//!   ([`vfd`]): no host holds a real descriptor or makes a system call;
+//! - `epoll_wait` never sleeps: it returns the virtual epoll's ready events,
+//!   or tells the scheduler that the host's tokio runtime is idle and when
+//!   its next timer is due ([`park`]);
 //! - `getrandom`/`getentropy` draw from the simulation's seeded generator, so
 //!   `HashMap` order and `tokio::select!` choices follow the seed;
-//! - a write to a host runtime's waker is recorded so the scheduler can step
-//!   that host at the same instant ([`wakers`]);
-//! - blocking sleeps and real sockets inside a host are refused and reported
+//! - a write to a host runtime's waker makes the scheduler step that host at
+//!   the same instant ([`wakers`]);
+//! - blocking sleeps, real sockets inside a host and calls the layer does
+//!   not model on a virtual descriptor are refused and reported
 //!   ([`take_violations`]).
 //!
 //! On every other thread each call goes to the real implementation. This is
@@ -45,11 +51,14 @@ pub mod park;
 pub mod real;
 mod thread_state;
 mod time;
+pub mod vfd;
 pub mod wakers;
+
+pub use interpose::forward::forwarded_calls;
 
 pub use thread_state::{
     enter, is_sim_thread, now, set_entropy_source, set_now, set_realtime_adjustment,
-    take_violations, AlreadyActive, EntropySource, SimThreadGuard, ThreadConfig, Violation,
+    take_violations, EnterError, EntropySource, SimThreadGuard, ThreadConfig, Violation,
     DEFAULT_EPOCH_UNIX_NANOS, MONOTONIC_BASE_NANOS,
 };
 pub use time::SimTime;

@@ -3,8 +3,9 @@
 //!
 //! A tokio runtime parks in `epoll_wait(.., timeout_ms)` when it has nothing
 //! to run; the timeout is the distance to its next timer (`-1`: none). On a
-//! simulation thread the interposed `epoll_wait` returns at once and turns the
-//! call into a [`ParkOutcome`], then wakes the [`ParkProbe`] the scheduler is
+//! simulation thread the interposed `epoll_wait` returns at once (with the
+//! events its virtual epoll has ready, if any) and turns the call into a
+//! [`ParkOutcome`], then wakes the [`ParkProbe`] the scheduler is
 //! blocking on, so `block_on` returns before any later work runs. A timeout
 //! of 0 means tasks or due timers are ready: the runtime keeps going, unless
 //! it has done so [`BUSY_PARK_LIMIT`] times in one step, in which case the
@@ -48,7 +49,6 @@ pub(crate) fn reset() {
 /// Prepares to step a host: forgets any earlier outcome.
 pub fn begin_step() {
     reset();
-    crate::wakers::take_stepping_unparked();
 }
 
 /// A future that completes with the [`ParkOutcome`] of the runtime polling it.
@@ -74,15 +74,11 @@ impl Future for ParkProbe {
     }
 }
 
-/// Called by the interposed `epoll_wait` on a simulation thread.
-pub(crate) fn on_epoll_wait(timeout_ms: i32) {
-    // A write to the runtime's own waker since the last park means the real
-    // epoll_wait would have returned at once with the eventfd readable.
-    let effective = if crate::wakers::take_stepping_unparked() {
-        0
-    } else {
-        timeout_ms
-    };
+/// Called by the interposed `epoll_wait` on a simulation thread, with the
+/// number of events it returns: when it returns some, the runtime does not
+/// sleep whatever its timeout (as a real `epoll_wait` would return at once).
+pub(crate) fn on_epoll_wait(timeout_ms: i32, events: usize) {
+    let effective = if events > 0 { 0 } else { timeout_ms };
     let outcome = if effective != 0 {
         Some(ParkOutcome::Idle {
             timeout_ms: (effective > 0).then_some(effective as u64),

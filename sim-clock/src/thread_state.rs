@@ -79,7 +79,7 @@ pub struct Violation {
     /// The libc function that was called, e.g. `"nanosleep"`.
     pub call: &'static str,
     /// What it means and what to use instead.
-    pub advice: &'static str,
+    pub advice: std::borrow::Cow<'static, str>,
 }
 
 /// Settings of a simulation thread.
@@ -120,25 +120,75 @@ pub struct SimThreadGuard {
     _not_send: std::marker::PhantomData<*const ()>,
 }
 
-/// The current thread is already a simulation thread.
+/// Why [`enter`] could not make this thread a simulation thread.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AlreadyActive;
+pub enum EnterError {
+    /// The current thread already runs a simulation.
+    AlreadyActive,
+    /// [`crate::vfd::SLOT_LIMIT`] simulations already run in this process,
+    /// each with its own band of virtual descriptor numbers.
+    TooManySimulations,
+    /// The process may open real descriptors as high as the virtual range
+    /// (its `RLIMIT_NOFILE` hard limit reaches [`crate::vfd::VIRTUAL_FD_BASE`]),
+    /// so a real and a virtual descriptor could share a number.
+    DescriptorLimitTooHigh {
+        /// The hard limit found.
+        hard_limit: u64,
+    },
+}
 
-impl std::fmt::Display for AlreadyActive {
+impl std::fmt::Display for EnterError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("this thread already runs a simulation; run each simulation on its own thread")
+        match self {
+            EnterError::AlreadyActive => f.write_str(
+                "this thread already runs a simulation; run each simulation on its own thread",
+            ),
+            EnterError::TooManySimulations => write!(
+                f,
+                "{} simulations already run in this process; each needs its own band of virtual \
+                 descriptors (finish some first)",
+                crate::vfd::SLOT_LIMIT
+            ),
+            EnterError::DescriptorLimitTooHigh { hard_limit } => write!(
+                f,
+                "the open-file hard limit ({hard_limit}) reaches the virtual descriptor range, \
+                 which starts at {}; lower it (ulimit -Hn) below that",
+                crate::vfd::VIRTUAL_FD_BASE
+            ),
+        }
     }
 }
 
-impl std::error::Error for AlreadyActive {}
+impl std::error::Error for EnterError {}
 
-/// Makes the current thread a simulation thread at virtual time zero.
-pub fn enter(config: ThreadConfig) -> Result<SimThreadGuard, AlreadyActive> {
+/// Fails if real descriptors could reach the virtual range.
+fn check_descriptor_limit() -> Result<(), EnterError> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: a valid rlimit out-pointer.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return Ok(());
+    }
+    let hard_limit = lim.rlim_max as u64;
+    if hard_limit > crate::vfd::VIRTUAL_FD_BASE as u64 {
+        return Err(EnterError::DescriptorLimitTooHigh { hard_limit });
+    }
+    Ok(())
+}
+
+/// Makes the current thread a simulation thread at virtual time zero, with
+/// an empty virtual descriptor table.
+pub fn enter(config: ThreadConfig) -> Result<SimThreadGuard, EnterError> {
     crate::ensure_linked();
     if CLOCK.with(|c| c.active.get()) {
-        return Err(AlreadyActive);
+        return Err(EnterError::AlreadyActive);
     }
+    check_descriptor_limit()?;
     reset_thread_state();
+    crate::interpose::forward::reset();
+    crate::vfd::open_table().map_err(|_| EnterError::TooManySimulations)?;
     CLOCK.with(|c| {
         c.epoch_unix_nanos.set(config.epoch_unix_nanos);
         c.active.set(true);
@@ -150,6 +200,9 @@ pub fn enter(config: ThreadConfig) -> Result<SimThreadGuard, AlreadyActive> {
 
 impl Drop for SimThreadGuard {
     fn drop(&mut self) {
+        // The descriptors go first, while this is still a simulation
+        // thread: their objects' destructors may use the layer.
+        crate::vfd::close_table();
         let _ = CLOCK.try_with(|c| c.active.set(false));
         reset_thread_state();
     }

@@ -272,44 +272,6 @@ fn a_task_that_never_stops_yielding_is_reported_busy() {
 }
 
 #[test]
-fn eventfd_and_write_record_wakeups_of_a_host() {
-    let (sim, real) = both_ways(
-        || {
-            wakers::begin_build(7);
-            // SAFETY: plain system call.
-            let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK) };
-            let fds = wakers::end_build();
-            let one = 1u64.to_ne_bytes();
-            // SAFETY: 8 readable bytes.
-            let written = unsafe { libc::write(fd, one.as_ptr().cast(), 8) };
-            let woken = wakers::take_woken();
-            let mut buf = [0u8; 8];
-            // The write never reached the kernel: the counter is still zero.
-            // SAFETY: 8 writable bytes.
-            let read = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), 8) };
-            wakers::forget(&fds);
-            // SAFETY: our descriptor.
-            unsafe { libc::close(fd) };
-            (fds == vec![fd], written, woken, read)
-        },
-        || {
-            // SAFETY: plain system calls on a descriptor created here.
-            unsafe {
-                let fd = libc::eventfd(0, libc::EFD_NONBLOCK);
-                let one = 1u64.to_ne_bytes();
-                let written = libc::write(fd, one.as_ptr().cast(), 8);
-                let mut buf = [0u8; 8];
-                let read = libc::read(fd, buf.as_mut_ptr().cast(), 8);
-                libc::close(fd);
-                (written, read, u64::from_ne_bytes(buf))
-            }
-        },
-    );
-    assert_eq!(sim, (true, 8, vec![7], -1));
-    assert_eq!(real, (8, 8, 1));
-}
-
-#[test]
 fn blocking_sleep_and_real_sockets_are_refused_inside_a_host_step() {
     let (sim, real) = both_ways(
         || {

@@ -46,6 +46,7 @@
 mod actor;
 mod api;
 mod builder;
+mod descriptors;
 mod error;
 pub mod harness;
 mod host;

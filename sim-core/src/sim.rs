@@ -110,24 +110,6 @@ pub struct Sim {
     _guard: SimThreadGuard,
 }
 
-fn raise_fd_limit() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let mut lim = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        // SAFETY: valid rlimit out-pointer.
-        if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0
-            && lim.rlim_cur < lim.rlim_max
-        {
-            lim.rlim_cur = lim.rlim_max;
-            // SAFETY: valid rlimit; raising the soft limit up to the hard one is always allowed.
-            unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) };
-        }
-    });
-}
-
 impl Sim {
     pub(crate) fn new(config: Builder) -> Result<Sim, SimError> {
         let epoch_unix_nanos = config
@@ -142,7 +124,7 @@ impl Sim {
             kind: ErrorKind::InvalidOperation(e.to_string()),
         })?;
         panics::install_hook();
-        raise_fd_limit();
+        crate::descriptors::install();
         let world = Rc::new(World::new(config.seed, config.record_trace));
         World::install(world.clone());
         let weak = Rc::downgrade(&world);

@@ -14,9 +14,9 @@ fn in_host_step() -> bool {
 fn refuse_sleep(call: &'static str) {
     record_violation(Violation {
         call,
-        advice:
-            "std::thread::sleep (or another blocking sleep) inside a simulated host blocks every \
-                 host; use tokio::time::sleep, which advances virtual time",
+        advice: "std::thread::sleep (or another blocking sleep) inside a simulated host blocks \
+                 every host; use tokio::time::sleep, which advances virtual time"
+            .into(),
     });
 }
 
@@ -79,11 +79,13 @@ pub unsafe extern "C" fn socket(
         record_violation(Violation {
             call: "socket",
             advice: "a simulated host opened a real socket (tokio::net or std::net); use the \
-                     simulated sockets of sim_net, which live on the simulated network",
+                     simulated sockets of sim_net, which live on the simulated network"
+                .into(),
         });
         super::set_errno(libc::EPERM);
         return -1;
     }
+    super::forward::count("socket");
     // SAFETY: plain system call with integer arguments.
     unsafe { libc::syscall(libc::SYS_socket, domain, ty, protocol) as libc::c_int }
 }

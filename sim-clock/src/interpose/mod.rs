@@ -6,12 +6,22 @@
 //! other thread it forwards to the real implementation. None of them may
 //! panic (a panic cannot unwind out of an `extern "C"` function), so every
 //! thread-local access is fallible and falls back to the real call.
+//!
+//! Calls that take a descriptor first check whether it is virtual (one
+//! comparison, see [`crate::vfd`]); a real descriptor goes to the kernel
+//! whatever the thread, so a log file or temp file opened inside a host
+//! keeps working.
 
 mod blocking;
 mod clock;
+mod descriptors;
 mod epoll;
+mod eventfd;
+pub(crate) mod forward;
+mod poll;
 mod random;
-mod waker_fd;
+mod refuse;
+mod unsupported;
 
 /// Sets `errno` for the calling thread.
 fn set_errno(code: libc::c_int) {
@@ -23,15 +33,75 @@ fn set_errno(code: libc::c_int) {
 /// crate graph looks like (the interposers are never called by name).
 #[inline(never)]
 pub fn keep() -> usize {
-    clock::clock_gettime as *const () as usize
-        ^ clock::gettimeofday as *const () as usize
-        ^ clock::time as *const () as usize
-        ^ epoll::epoll_wait as *const () as usize
-        ^ random::getrandom as *const () as usize
-        ^ random::getentropy as *const () as usize
-        ^ waker_fd::eventfd as *const () as usize
-        ^ waker_fd::write as *const () as usize
-        ^ blocking::nanosleep as *const () as usize
-        ^ blocking::clock_nanosleep as *const () as usize
-        ^ blocking::socket as *const () as usize
+    let all: &[*const ()] = &[
+        clock::clock_gettime as *const (),
+        clock::gettimeofday as *const (),
+        clock::time as *const (),
+        random::getrandom as *const (),
+        random::getentropy as *const (),
+        blocking::nanosleep as *const (),
+        blocking::clock_nanosleep as *const (),
+        blocking::socket as *const (),
+        epoll::epoll_create as *const (),
+        epoll::epoll_create1 as *const (),
+        epoll::epoll_ctl as *const (),
+        epoll::epoll_wait as *const (),
+        epoll::epoll_pwait as *const (),
+        eventfd::eventfd as *const (),
+        descriptors::read as *const (),
+        descriptors::write as *const (),
+        descriptors::readv as *const (),
+        descriptors::writev as *const (),
+        descriptors::close as *const (),
+        descriptors::dup as *const (),
+        descriptors::dup2 as *const (),
+        descriptors::dup3 as *const (),
+        descriptors::fcntl as *const (),
+        descriptors::ioctl as *const (),
+        poll::poll as *const (),
+        poll::ppoll as *const (),
+        unsupported::fstat as *const (),
+        unsupported::fstat64 as *const (),
+        unsupported::fstatfs as *const (),
+        unsupported::statx as *const (),
+        unsupported::lseek as *const (),
+        unsupported::lseek64 as *const (),
+        unsupported::pread as *const (),
+        unsupported::pread64 as *const (),
+        unsupported::pwrite as *const (),
+        unsupported::pwrite64 as *const (),
+        unsupported::preadv as *const (),
+        unsupported::pwritev as *const (),
+        unsupported::fsync as *const (),
+        unsupported::fdatasync as *const (),
+        unsupported::ftruncate as *const (),
+        unsupported::ftruncate64 as *const (),
+        unsupported::fallocate as *const (),
+        unsupported::fchmod as *const (),
+        unsupported::fchown as *const (),
+        unsupported::flock as *const (),
+        unsupported::mmap as *const (),
+        unsupported::mmap64 as *const (),
+        unsupported::sendfile as *const (),
+        unsupported::sendfile64 as *const (),
+        unsupported::splice as *const (),
+        unsupported::copy_file_range as *const (),
+        unsupported::recv as *const (),
+        unsupported::recvfrom as *const (),
+        unsupported::recvmsg as *const (),
+        unsupported::send as *const (),
+        unsupported::sendto as *const (),
+        unsupported::sendmsg as *const (),
+        unsupported::bind as *const (),
+        unsupported::connect as *const (),
+        unsupported::listen as *const (),
+        unsupported::accept as *const (),
+        unsupported::accept4 as *const (),
+        unsupported::getsockname as *const (),
+        unsupported::getpeername as *const (),
+        unsupported::setsockopt as *const (),
+        unsupported::getsockopt as *const (),
+        unsupported::shutdown as *const (),
+    ];
+    all.iter().fold(0, |acc, f| acc ^ (*f as usize))
 }

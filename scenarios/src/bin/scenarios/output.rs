@@ -23,6 +23,9 @@ pub struct ScenarioJson {
     events: u64,
     virtual_ns: u64,
     wall_ms: f64,
+    /// The process's peak resident memory so far (over every scenario run
+    /// before this one too).
+    peak_rss_bytes: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     runs: Option<Vec<RunJson>>,
 }
@@ -117,6 +120,7 @@ pub fn scenario_json(run: &ScenarioRun) -> ScenarioJson {
         events: run.events(),
         virtual_ns: run.virtual_ns(),
         wall_ms: ms(run.wall),
+        peak_rss_bytes: scenarios::memory::peak_rss_bytes(),
         runs,
     }
 }
@@ -151,10 +155,11 @@ pub fn human(run: &ScenarioRun) -> String {
     let virt = Duration::from_nanos(run.virtual_ns());
     let speed = virt.as_secs_f64() / run.wall.as_secs_f64().max(1e-9);
     out.push_str(&format!(
-        "  trace hash {hash}, {} events, {} virtual, {:.3} s wall ({speed:.0}x real time)\n",
+        "  trace hash {hash}, {} events, {} virtual, {:.3} s wall ({speed:.0}x real time), peak memory {:.1} MiB\n",
         run.events(),
         SimTime::from_nanos(run.virtual_ns()),
         run.wall.as_secs_f64(),
+        scenarios::memory::peak_rss_bytes() as f64 / (1024.0 * 1024.0),
     ));
     out
 }

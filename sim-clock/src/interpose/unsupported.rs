@@ -1,0 +1,278 @@
+//! Calls the simulator does not model on a virtual descriptor: they fail
+//! with the `errno` Linux gives for an object that does not support them,
+//! and end the run with an error naming the call. On a real descriptor
+//! they are the C library's own functions.
+//!
+//! Socket calls are here too: no virtual object is a socket yet, and Linux
+//! answers a socket call on anything else with `ENOTSOCK`.
+
+use super::forward::{count, next_fn};
+use super::refuse::unsupported;
+use super::set_errno;
+use crate::vfd::is_virtual;
+
+/// Defines an interposer whose first argument is the descriptor.
+macro_rules! guarded {
+    ($(
+        $name:ident($fd:ident $(, $arg:ident: $ty:ty)*) -> $ret:ty, $errno:expr, $fail:expr;
+    )*) => {$(
+        /// Fails on a virtual descriptor (see the module); the C library's
+        /// function otherwise.
+        ///
+        /// # Safety
+        /// As the C library's function of this name.
+        #[no_mangle]
+        pub unsafe extern "C" fn $name($fd: libc::c_int $(, $arg: $ty)*) -> $ret {
+            if is_virtual($fd) {
+                unsupported(stringify!($name), $fd, $errno);
+                return $fail;
+            }
+            count(stringify!($name));
+            match next_fn!(@ident $name as unsafe extern "C" fn(libc::c_int $(, $ty)*) -> $ret) {
+                // SAFETY: forwarding the caller's arguments unchanged.
+                Some(real) => unsafe { real($fd $(, $arg)*) },
+                None => {
+                    set_errno(libc::ENOSYS);
+                    $fail
+                }
+            }
+        }
+    )*};
+}
+
+type Sockaddr = *const libc::sockaddr;
+type SockaddrOut = *mut libc::sockaddr;
+type Len = libc::socklen_t;
+type LenOut = *mut libc::socklen_t;
+type Buf = *const libc::c_void;
+type BufOut = *mut libc::c_void;
+
+guarded! {
+    fstat(fd, buf: *mut libc::stat) -> libc::c_int, libc::EOPNOTSUPP, -1;
+    fstat64(fd, buf: *mut libc::stat64) -> libc::c_int, libc::EOPNOTSUPP, -1;
+    fstatfs(fd, buf: *mut libc::statfs) -> libc::c_int, libc::EOPNOTSUPP, -1;
+    lseek(fd, offset: libc::off_t, whence: libc::c_int) -> libc::off_t, libc::ESPIPE, -1;
+    lseek64(fd, offset: libc::off64_t, whence: libc::c_int) -> libc::off64_t, libc::ESPIPE, -1;
+    pread(fd, buf: BufOut, n: libc::size_t, offset: libc::off_t) -> libc::ssize_t, libc::ESPIPE, -1;
+    pread64(fd, buf: BufOut, n: libc::size_t, offset: libc::off64_t) -> libc::ssize_t, libc::ESPIPE, -1;
+    pwrite(fd, buf: Buf, n: libc::size_t, offset: libc::off_t) -> libc::ssize_t, libc::ESPIPE, -1;
+    pwrite64(fd, buf: Buf, n: libc::size_t, offset: libc::off64_t) -> libc::ssize_t, libc::ESPIPE, -1;
+    preadv(fd, iov: *const libc::iovec, n: libc::c_int, offset: libc::off_t) -> libc::ssize_t, libc::ESPIPE, -1;
+    pwritev(fd, iov: *const libc::iovec, n: libc::c_int, offset: libc::off_t) -> libc::ssize_t, libc::ESPIPE, -1;
+    fsync(fd) -> libc::c_int, libc::EINVAL, -1;
+    fdatasync(fd) -> libc::c_int, libc::EINVAL, -1;
+    ftruncate(fd, len: libc::off_t) -> libc::c_int, libc::EINVAL, -1;
+    ftruncate64(fd, len: libc::off64_t) -> libc::c_int, libc::EINVAL, -1;
+    fallocate(fd, mode: libc::c_int, offset: libc::off_t, len: libc::off_t) -> libc::c_int, libc::ENODEV, -1;
+    fchmod(fd, mode: libc::mode_t) -> libc::c_int, libc::EINVAL, -1;
+    fchown(fd, owner: libc::uid_t, group: libc::gid_t) -> libc::c_int, libc::EINVAL, -1;
+    flock(fd, op: libc::c_int) -> libc::c_int, libc::EINVAL, -1;
+    recv(fd, buf: BufOut, n: libc::size_t, flags: libc::c_int) -> libc::ssize_t, libc::ENOTSOCK, -1;
+    recvfrom(fd, buf: BufOut, n: libc::size_t, flags: libc::c_int, addr: SockaddrOut, len: LenOut) -> libc::ssize_t, libc::ENOTSOCK, -1;
+    recvmsg(fd, msg: *mut libc::msghdr, flags: libc::c_int) -> libc::ssize_t, libc::ENOTSOCK, -1;
+    send(fd, buf: Buf, n: libc::size_t, flags: libc::c_int) -> libc::ssize_t, libc::ENOTSOCK, -1;
+    sendto(fd, buf: Buf, n: libc::size_t, flags: libc::c_int, addr: Sockaddr, len: Len) -> libc::ssize_t, libc::ENOTSOCK, -1;
+    sendmsg(fd, msg: *const libc::msghdr, flags: libc::c_int) -> libc::ssize_t, libc::ENOTSOCK, -1;
+    bind(fd, addr: Sockaddr, len: Len) -> libc::c_int, libc::ENOTSOCK, -1;
+    connect(fd, addr: Sockaddr, len: Len) -> libc::c_int, libc::ENOTSOCK, -1;
+    listen(fd, backlog: libc::c_int) -> libc::c_int, libc::ENOTSOCK, -1;
+    accept(fd, addr: SockaddrOut, len: LenOut) -> libc::c_int, libc::ENOTSOCK, -1;
+    accept4(fd, addr: SockaddrOut, len: LenOut, flags: libc::c_int) -> libc::c_int, libc::ENOTSOCK, -1;
+    getsockname(fd, addr: SockaddrOut, len: LenOut) -> libc::c_int, libc::ENOTSOCK, -1;
+    getpeername(fd, addr: SockaddrOut, len: LenOut) -> libc::c_int, libc::ENOTSOCK, -1;
+    setsockopt(fd, level: libc::c_int, name: libc::c_int, value: Buf, len: Len) -> libc::c_int, libc::ENOTSOCK, -1;
+    getsockopt(fd, level: libc::c_int, name: libc::c_int, value: BufOut, len: LenOut) -> libc::c_int, libc::ENOTSOCK, -1;
+    shutdown(fd, how: libc::c_int) -> libc::c_int, libc::ENOTSOCK, -1;
+}
+
+/// Fails when either descriptor is virtual; the C library's otherwise.
+///
+/// # Safety
+/// As libc's `sendfile`.
+#[no_mangle]
+pub unsafe extern "C" fn sendfile(
+    out_fd: libc::c_int,
+    in_fd: libc::c_int,
+    offset: *mut libc::off_t,
+    n: libc::size_t,
+) -> libc::ssize_t {
+    for fd in [out_fd, in_fd] {
+        if is_virtual(fd) {
+            unsupported("sendfile", fd, libc::EINVAL);
+            return -1;
+        }
+    }
+    count("sendfile");
+    type F = unsafe extern "C" fn(
+        libc::c_int,
+        libc::c_int,
+        *mut libc::off_t,
+        libc::size_t,
+    ) -> libc::ssize_t;
+    match next_fn!("sendfile" as F) {
+        // SAFETY: forwarding the caller's arguments unchanged.
+        Some(real) => unsafe { real(out_fd, in_fd, offset, n) },
+        None => {
+            set_errno(libc::ENOSYS);
+            -1
+        }
+    }
+}
+
+/// Fails when either descriptor is virtual; the C library's otherwise.
+///
+/// # Safety
+/// As libc's `sendfile64`.
+#[no_mangle]
+pub unsafe extern "C" fn sendfile64(
+    out_fd: libc::c_int,
+    in_fd: libc::c_int,
+    offset: *mut libc::off64_t,
+    n: libc::size_t,
+) -> libc::ssize_t {
+    for fd in [out_fd, in_fd] {
+        if is_virtual(fd) {
+            unsupported("sendfile64", fd, libc::EINVAL);
+            return -1;
+        }
+    }
+    count("sendfile64");
+    type F = unsafe extern "C" fn(
+        libc::c_int,
+        libc::c_int,
+        *mut libc::off64_t,
+        libc::size_t,
+    ) -> libc::ssize_t;
+    match next_fn!("sendfile64" as F) {
+        // SAFETY: forwarding the caller's arguments unchanged.
+        Some(real) => unsafe { real(out_fd, in_fd, offset, n) },
+        None => {
+            set_errno(libc::ENOSYS);
+            -1
+        }
+    }
+}
+
+/// Fails when either descriptor is virtual; the C library's otherwise.
+///
+/// # Safety
+/// As libc's `splice`.
+#[no_mangle]
+pub unsafe extern "C" fn splice(
+    fd_in: libc::c_int,
+    off_in: *mut libc::loff_t,
+    fd_out: libc::c_int,
+    off_out: *mut libc::loff_t,
+    len: libc::size_t,
+    flags: libc::c_uint,
+) -> libc::ssize_t {
+    for fd in [fd_in, fd_out] {
+        if is_virtual(fd) {
+            unsupported("splice", fd, libc::EINVAL);
+            return -1;
+        }
+    }
+    count("splice");
+    // SAFETY: forwarding the caller's arguments unchanged.
+    unsafe {
+        libc::syscall(libc::SYS_splice, fd_in, off_in, fd_out, off_out, len, flags) as libc::ssize_t
+    }
+}
+
+/// Fails when either descriptor is virtual; the C library's otherwise.
+///
+/// # Safety
+/// As libc's `copy_file_range`.
+#[no_mangle]
+pub unsafe extern "C" fn copy_file_range(
+    fd_in: libc::c_int,
+    off_in: *mut libc::loff_t,
+    fd_out: libc::c_int,
+    off_out: *mut libc::loff_t,
+    len: libc::size_t,
+    flags: libc::c_uint,
+) -> libc::ssize_t {
+    for fd in [fd_in, fd_out] {
+        if is_virtual(fd) {
+            unsupported("copy_file_range", fd, libc::EINVAL);
+            return -1;
+        }
+    }
+    count("copy_file_range");
+    // SAFETY: forwarding the caller's arguments unchanged.
+    unsafe {
+        libc::syscall(
+            libc::SYS_copy_file_range,
+            fd_in,
+            off_in,
+            fd_out,
+            off_out,
+            len,
+            flags,
+        ) as libc::ssize_t
+    }
+}
+
+/// Fails for a virtual descriptor (`AT_EMPTY_PATH` on it); the C library's
+/// otherwise. std's `File::metadata` calls this first.
+///
+/// # Safety
+/// As libc's `statx`.
+#[no_mangle]
+pub unsafe extern "C" fn statx(
+    dirfd: libc::c_int,
+    path: *const libc::c_char,
+    flags: libc::c_int,
+    mask: libc::c_uint,
+    buf: *mut libc::statx,
+) -> libc::c_int {
+    if is_virtual(dirfd) {
+        unsupported("statx", dirfd, libc::EOPNOTSUPP);
+        return -1;
+    }
+    count("statx");
+    // SAFETY: forwarding the caller's arguments unchanged.
+    unsafe { libc::syscall(libc::SYS_statx, dirfd, path, flags, mask, buf) as libc::c_int }
+}
+
+/// Fails for a mapping of a virtual descriptor (`ENODEV`, as for any object
+/// that cannot be mapped); anonymous and real mappings are the kernel's.
+///
+/// # Safety
+/// As libc's `mmap`.
+#[no_mangle]
+pub unsafe extern "C" fn mmap(
+    addr: *mut libc::c_void,
+    len: libc::size_t,
+    prot: libc::c_int,
+    flags: libc::c_int,
+    fd: libc::c_int,
+    offset: libc::off_t,
+) -> *mut libc::c_void {
+    if is_virtual(fd) && flags & libc::MAP_ANONYMOUS == 0 {
+        unsupported("mmap", fd, libc::ENODEV);
+        return libc::MAP_FAILED;
+    }
+    // SAFETY: forwarding the caller's arguments unchanged (64-bit: the
+    // system call takes the byte offset, as libc's mmap does).
+    unsafe {
+        libc::syscall(libc::SYS_mmap, addr, len, prot, flags, fd, offset) as *mut libc::c_void
+    }
+}
+
+/// As [`mmap`] (the same function on 64-bit Linux).
+///
+/// # Safety
+/// As libc's `mmap64`.
+#[no_mangle]
+pub unsafe extern "C" fn mmap64(
+    addr: *mut libc::c_void,
+    len: libc::size_t,
+    prot: libc::c_int,
+    flags: libc::c_int,
+    fd: libc::c_int,
+    offset: libc::off64_t,
+) -> *mut libc::c_void {
+    // SAFETY: the caller's arguments, unchanged.
+    unsafe { mmap(addr, len, prot, flags, fd, offset) }
+}

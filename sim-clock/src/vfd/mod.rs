@@ -1,0 +1,237 @@
+//! Virtual file descriptors: the kernel objects of every simulated host
+//! (its runtime's epoll instance and waker eventfd, and the sockets a
+//! network crate provides) live in a per-simulation table instead of the
+//! kernel.
+//!
+//! On a simulation thread the interposed `epoll_create1`, `epoll_ctl`,
+//! `epoll_wait`, `eventfd`, `read`, `write`, `readv`, `writev`, `close`,
+//! `dup`, `fcntl`, `ioctl` and `poll` act on these objects when given a
+//! virtual number (`2^30` and above, see [`VIRTUAL_FD_BASE`]), and forward
+//! to the kernel otherwise, so a real file a host opens keeps working.
+//! Calls the layer does not model (`fstat`, `mmap`, `sendfile`, `lseek`,
+//! ...) fail on a virtual number with the `errno` Linux gives for an
+//! object that does not support them, and are reported as a violation that
+//! ends the run.
+//!
+//! sim-clock owns the numbers, the table and the interposers, but not the
+//! objects: the crate that owns a kind of object implements
+//! [`VirtualFile`] for it and registers a factory ([`set_epoll_factory`],
+//! [`set_eventfd_factory`]), or installs objects directly with [`open`].
+//! So no layer reaches upward: sim-core provides epoll and eventfd, a
+//! network crate provides sockets.
+//!
+//! ```
+//! use std::any::Any;
+//! use std::rc::Rc;
+//! use sim_clock::vfd::{self, VirtualFile};
+//!
+//! /// An object that reads as an endless stream of zeros.
+//! struct Zeros;
+//! impl VirtualFile for Zeros {
+//!     fn kind(&self) -> &'static str { "zeros" }
+//!     fn read(&self, buf: &mut [u8], _nonblocking: bool) -> Result<usize, vfd::Errno> {
+//!         buf.fill(0);
+//!         Ok(buf.len())
+//!     }
+//!     fn as_any(&self) -> &dyn Any { self }
+//! }
+//!
+//! std::thread::spawn(|| {
+//!     let _sim = sim_clock::enter(Default::default()).unwrap();
+//!     let fd = vfd::open(Rc::new(Zeros), libc::O_RDWR, true).unwrap();
+//!     assert!(vfd::is_virtual(fd));
+//!     let mut buf = [7u8; 4];
+//!     // The ordinary libc call reaches the object, not the kernel.
+//!     assert_eq!(unsafe { libc::read(fd, buf.as_mut_ptr().cast(), 4) }, 4);
+//!     assert_eq!(buf, [0; 4]);
+//!     assert_eq!(unsafe { libc::close(fd) }, 0);
+//!     assert_eq!(vfd::open_count(), 0);
+//! })
+//! .join()
+//! .unwrap();
+//! ```
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+mod file;
+mod inert;
+mod numbers;
+pub(crate) mod slots;
+mod table;
+
+pub use file::{EpollTarget, Errno, Readiness, ReadinessSink, VirtualEpoll, VirtualFile, Watchers};
+pub(crate) use inert::InertDup;
+pub use numbers::{is_virtual, INDEX_LIMIT, SLOT_LIMIT, VIRTUAL_FD_BASE};
+pub use table::{OpenFile, NO_OWNER};
+
+use table::Table;
+
+/// Makes the epoll instance behind a new virtual `epoll_create1`; gets the
+/// index of the host that creates it ([`NO_OWNER`] outside any host).
+pub type EpollFactory = Box<dyn Fn(u32) -> Result<Rc<dyn VirtualFile>, Errno>>;
+
+/// Makes the eventfd behind a new virtual `eventfd(initval, flags)`; gets
+/// the initial value, whether `EFD_SEMAPHORE` was given, and the host.
+pub type EventfdFactory = Box<dyn Fn(u32, bool, u32) -> Result<Rc<dyn VirtualFile>, Errno>>;
+
+#[derive(Default)]
+struct Factories {
+    epoll: Option<Rc<EpollFactory>>,
+    eventfd: Option<Rc<EventfdFactory>>,
+}
+
+thread_local! {
+    static TABLE: RefCell<Option<Table>> = const { RefCell::new(None) };
+    static FACTORIES: RefCell<Factories> = RefCell::new(Factories::default());
+}
+
+/// Gives this simulation thread a table (called by [`crate::enter`]).
+pub(crate) fn open_table() -> Result<(), String> {
+    let slot = slots::acquire().ok_or_else(|| {
+        format!(
+            "{SLOT_LIMIT} simulations already run in this process; each needs its own band of \
+             virtual descriptors"
+        )
+    })?;
+    TABLE.with(|t| *t.borrow_mut() = Some(Table::new(slot)));
+    Ok(())
+}
+
+/// Drops every descriptor and the factories, and gives the band back
+/// (called when the simulation thread's guard is dropped).
+pub(crate) fn close_table() {
+    let _ = FACTORIES.try_with(|f| {
+        if let Ok(mut f) = f.try_borrow_mut() {
+            *f = Factories::default();
+        }
+    });
+    let table = TABLE
+        .try_with(|t| t.try_borrow_mut().ok().and_then(|mut t| t.take()))
+        .ok()
+        .flatten();
+    if let Some(mut table) = table {
+        let slot = table.slot();
+        drop(table.take_all());
+        slots::release(slot);
+    }
+}
+
+/// Runs `f` on this thread's table, if it has one and it is not borrowed.
+pub(crate) fn with_table<R>(f: impl FnOnce(&mut Table) -> R) -> Option<R> {
+    TABLE
+        .try_with(|t| {
+            let mut t = t.try_borrow_mut().ok()?;
+            t.as_mut().map(f)
+        })
+        .ok()
+        .flatten()
+}
+
+/// Registers what stands behind a virtual `epoll_create1` on this
+/// simulation thread. Until one is registered, `epoll_create1` makes a real
+/// epoll instance.
+pub fn set_epoll_factory(factory: EpollFactory) {
+    FACTORIES.with(|f| f.borrow_mut().epoll = Some(Rc::new(factory)));
+}
+
+/// Registers what stands behind a virtual `eventfd` on this simulation
+/// thread. Until one is registered, `eventfd` makes a real one.
+pub fn set_eventfd_factory(factory: EventfdFactory) {
+    FACTORIES.with(|f| f.borrow_mut().eventfd = Some(Rc::new(factory)));
+}
+
+pub(crate) fn epoll_factory() -> Option<Rc<EpollFactory>> {
+    FACTORIES
+        .try_with(|f| f.try_borrow().ok().and_then(|f| f.epoll.clone()))
+        .ok()
+        .flatten()
+}
+
+pub(crate) fn eventfd_factory() -> Option<Rc<EventfdFactory>> {
+    FACTORIES
+        .try_with(|f| f.try_borrow().ok().and_then(|f| f.eventfd.clone()))
+        .ok()
+        .flatten()
+}
+
+/// The host a descriptor opened now belongs to: the host whose runtime is
+/// being built, else the host being stepped, else [`NO_OWNER`].
+pub fn current_owner() -> u32 {
+    crate::wakers::building()
+        .or_else(crate::wakers::stepping)
+        .unwrap_or(NO_OWNER)
+}
+
+/// Installs `file` under a new virtual descriptor owned by the current host
+/// (see [`current_owner`]) with status flags `status` (`O_RDWR`, plus
+/// `O_NONBLOCK` if wanted) and the close-on-exec flag `cloexec`.
+///
+/// Fails with `EBADF` on a thread that runs no simulation, and `EMFILE`
+/// when the simulation has [`INDEX_LIMIT`] descriptors open.
+pub fn open(
+    file: Rc<dyn VirtualFile>,
+    status: libc::c_int,
+    cloexec: bool,
+) -> Result<libc::c_int, Errno> {
+    let owner = current_owner();
+    let open = Rc::new(OpenFile::new(file, status));
+    with_table(|t| t.insert(open, cloexec, owner)).unwrap_or(Err(libc::EBADF))
+}
+
+/// The open file description behind virtual descriptor `fd` on this
+/// simulation thread.
+pub fn get(fd: libc::c_int) -> Option<Rc<OpenFile>> {
+    with_table(|t| t.get(fd)).flatten()
+}
+
+/// The object behind virtual descriptor `fd`, for its owning crate to
+/// downcast (`file.as_any().downcast_ref::<MySocket>()`).
+pub fn file(fd: libc::c_int) -> Option<Rc<dyn VirtualFile>> {
+    get(fd).map(|o| o.file.clone())
+}
+
+/// The host that opened `fd` ([`NO_OWNER`] for the setup code).
+pub fn owner(fd: libc::c_int) -> Option<u32> {
+    with_table(|t| t.owner(fd)).flatten()
+}
+
+/// Closes every descriptor host `owner` still has open, as the kernel does
+/// when a process dies. The scheduler calls this after a crashed or killed
+/// host's runtime is dropped (which closes most of them itself).
+pub fn close_host(owner: u32) {
+    let dropped = with_table(|t| t.remove_owned_by(owner)).unwrap_or_default();
+    // Dropped here, with the table no longer borrowed: an object's
+    // destructor may close descriptors of its own.
+    drop(dropped);
+}
+
+/// How many virtual descriptors this simulation thread has open.
+pub fn open_count() -> usize {
+    with_table(|t| t.len()).unwrap_or(0)
+}
+
+/// Applies what threads outside the simulation did to its descriptors
+/// (writes to a host's waker): called with the wake-ups after each event.
+pub(crate) fn apply_foreign_ops() {
+    let Some(slot) = with_table(|t| t.slot()) else {
+        return;
+    };
+    for op in slots::take(slot) {
+        match op {
+            slots::ForeignOp::Write { fd, bytes } => {
+                if let Some(open) = get(fd) {
+                    let _ = open.file.write(&bytes, true);
+                }
+            }
+            slots::ForeignOp::Refused { call } => {
+                crate::thread_state::record_violation(crate::Violation {
+                    call,
+                    advice: "a thread outside the simulation used one of its virtual \
+                             descriptors; only writes to a host's waker are carried over"
+                        .into(),
+                });
+            }
+        }
+    }
+}
