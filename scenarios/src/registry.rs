@@ -31,6 +31,9 @@ pub const COMMAND_PREFIX: &str = "cargo run --release -p scenarios --";
 /// simulator calls it a hang (a checker that never wakes, for instance).
 const TIME_LIMIT_MARGIN: Duration = Duration::from_secs(60);
 
+/// The wall-clock limit of a small run (the simulator's default).
+const WALL_CLOCK_LIMIT: Duration = Duration::from_secs(120);
+
 /// One bundled scenario: a setup for a [`Sim`] plus what the runner needs to
 /// know about it.
 #[derive(Clone, Copy, Debug)]
@@ -51,9 +54,19 @@ pub struct Scenario {
 
 impl Scenario {
     /// The simulation settings for this scenario: the default [`Builder`]
-    /// with a time limit that leaves the scenario room to finish.
+    /// with a time limit that leaves the scenario room to finish, and a
+    /// wall-clock limit that grows with the work asked for (the default two
+    /// minutes, plus 100 µs per host per virtual second), so that a run of
+    /// 100,000 hosts is not stopped as a hang.
     pub fn builder(&self, params: &Params) -> Builder {
-        Builder::new().time_limit((self.virtual_duration)(params) + TIME_LIMIT_MARGIN)
+        let virtual_secs = (self.virtual_duration)(params).as_secs();
+        let host_seconds = u64::from(params.hosts).saturating_mul(virtual_secs);
+        let wall = WALL_CLOCK_LIMIT
+            + Duration::from_micros(100)
+                .saturating_mul(u32::try_from(host_seconds).unwrap_or(u32::MAX));
+        Builder::new()
+            .time_limit((self.virtual_duration)(params) + TIME_LIMIT_MARGIN)
+            .wall_clock_limit(wall)
     }
 
     /// A [`Harness`] with this scenario's settings that reads `SIM_SEED` and

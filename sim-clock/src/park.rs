@@ -49,6 +49,7 @@ pub(crate) fn reset() {
 /// Prepares to step a host: forgets any earlier outcome.
 pub fn begin_step() {
     reset();
+    crate::wakers::take_stepping_unparked();
 }
 
 /// A future that completes with the [`ParkOutcome`] of the runtime polling it.
@@ -75,10 +76,16 @@ impl Future for ParkProbe {
 }
 
 /// Called by the interposed `epoll_wait` on a simulation thread, with the
-/// number of events it returns: when it returns some, the runtime does not
-/// sleep whatever its timeout (as a real `epoll_wait` would return at once).
+/// number of events it returns: when it returns some, or the runtime's own
+/// waker was written since its last park, a real `epoll_wait` would return
+/// at once, so the runtime does not sleep whatever its timeout.
 pub(crate) fn on_epoll_wait(timeout_ms: i32, events: usize) {
-    let effective = if events > 0 { 0 } else { timeout_ms };
+    let unparked = crate::wakers::take_stepping_unparked();
+    let effective = if events > 0 || unparked {
+        0
+    } else {
+        timeout_ms
+    };
     let outcome = if effective != 0 {
         Some(ParkOutcome::Idle {
             timeout_ms: (effective > 0).then_some(effective as u64),

@@ -171,7 +171,7 @@ fn check_descriptor_limit() -> Result<(), EnterError> {
     if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
         return Ok(());
     }
-    let hard_limit = lim.rlim_max as u64;
+    let hard_limit: u64 = lim.rlim_max;
     if hard_limit > crate::vfd::VIRTUAL_FD_BASE as u64 {
         return Err(EnterError::DescriptorLimitTooHigh { hard_limit });
     }

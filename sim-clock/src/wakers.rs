@@ -2,12 +2,13 @@
 //! very instant they happen.
 //!
 //! Each host runs a tokio runtime whose driver parks in its virtual epoll
-//! and is unparked by a write to its virtual eventfd (mio's waker). The
-//! epoll instance knows its host; when it gains a ready event it calls
-//! [`wake`]. If that host is the one being stepped, its next park simply
-//! finds the event; otherwise the host joins the list the scheduler drains
-//! after each event ([`drain_woken_into`]) and is stepped at the same
-//! virtual instant. No host is ever scanned.
+//! and is unparked by a write to its virtual waker eventfd (mio's waker),
+//! which calls [`unpark`] with its host. Any other object that becomes
+//! ready queues an event in the epoll instance that watches it, and the
+//! epoll, which knows its host, calls [`wake`]. A host other than the one
+//! being stepped joins the list the scheduler drains after each event
+//! ([`drain_woken_into`]) and is stepped at the same virtual instant. No
+//! host is ever scanned.
 //!
 //! The scheduler also says which host's runtime is being built
 //! ([`begin_build`]) and which host is being stepped ([`set_stepping`]):
@@ -24,6 +25,8 @@ const NONE: u32 = u32::MAX;
 thread_local! {
     static BUILDING: Cell<u32> = const { Cell::new(NONE) };
     static STEPPING: Cell<u32> = const { Cell::new(NONE) };
+    /// The stepped host's own runtime was unparked since its last park.
+    static STEPPING_UNPARKED: Cell<bool> = const { Cell::new(false) };
     static WOKEN: RefCell<Vec<HostIndex>> = const { RefCell::new(Vec::new()) };
     /// Whether `WOKEN` may be non-empty: checked first, as most steps wake
     /// no other host.
@@ -33,6 +36,7 @@ thread_local! {
 pub(crate) fn reset() {
     let _ = BUILDING.try_with(|b| b.set(NONE));
     let _ = STEPPING.try_with(|s| s.set(NONE));
+    let _ = STEPPING_UNPARKED.try_with(|s| s.set(false));
     let _ = WOKEN.try_with(|w| w.borrow_mut().clear());
     let _ = WOKEN_PENDING.try_with(|p| p.set(false));
 }
@@ -58,6 +62,7 @@ pub fn building() -> Option<HostIndex> {
 /// cross-host wake-ups).
 pub fn set_stepping(host: Option<HostIndex>) {
     STEPPING.with(|s| s.set(host.unwrap_or(NONE)));
+    STEPPING_UNPARKED.with(|s| s.set(false));
 }
 
 /// The host being stepped, if any.
@@ -79,6 +84,27 @@ pub fn wake(host: HostIndex) {
             let _ = WOKEN_PENDING.try_with(|p| p.set(true));
         }
     });
+}
+
+/// Says that host `host`'s runtime was unparked: its waker eventfd was
+/// written. Called by the waker object, which never queues an epoll event
+/// (tokio does nothing with the waker's event but stop sleeping, and a
+/// simulated runtime never sleeps). An unpark of the host being stepped
+/// keeps its next park from reporting idle, as a real `epoll_wait` would
+/// return at once; any other host is woken as by [`wake`].
+pub fn unpark(host: HostIndex) {
+    if host != NONE && STEPPING.try_with(|s| s.get()).unwrap_or(NONE) == host {
+        let _ = STEPPING_UNPARKED.try_with(|s| s.set(true));
+    } else {
+        wake(host);
+    }
+}
+
+/// Whether the stepped host was unparked since the last call (and clears it).
+pub(crate) fn take_stepping_unparked() -> bool {
+    STEPPING_UNPARKED
+        .try_with(|s| s.replace(false))
+        .unwrap_or(false)
 }
 
 /// Appends the hosts woken from outside their own step since the last call

@@ -92,7 +92,8 @@ impl Builder {
         self
     }
 
-    /// Fails the run as a livelock after this many events at one instant.
+    /// Fails the run as a livelock after this many events at one instant,
+    /// plus ten per host (default 100,000 plus ten per host).
     pub fn max_events_per_instant(mut self, max: u64) -> Builder {
         self.max_events_per_instant = max.max(1);
         self

@@ -107,7 +107,7 @@ impl Sim {
         };
         let rt = started.map_err(|e| {
             let kind = ErrorKind::Internal(format!(
-                "could not build the tokio runtime of host `{}`: {e} (too many hosts for the open-file limit?)",
+                "could not build the tokio runtime of host `{}`: {e} (more than 2,097,152 virtual descriptors open?)",
                 slot.name
             ));
             self.world.error(Some(id), kind)

@@ -488,6 +488,14 @@ impl Sim {
         Ok(true)
     }
 
+    /// Events allowed at one instant before the run fails as a livelock:
+    /// the configured number plus ten per host, since every host may
+    /// legitimately act at one instant (100,000 hosts all start at zero).
+    fn livelock_limit(&self) -> u64 {
+        let per_host = 10u64.saturating_mul(self.hosts.len() as u64);
+        self.config.max_events_per_instant.saturating_add(per_host)
+    }
+
     fn dispatch_next(&mut self) -> Result<(), SimError> {
         if let Some(e) = &self.failure {
             return Err(e.clone());
@@ -502,7 +510,7 @@ impl Sim {
         }
         self.instant_events += 1;
         self.events += 1;
-        if self.instant_events > self.config.max_events_per_instant {
+        if self.instant_events > self.livelock_limit() {
             let busy = self
                 .busy_now
                 .iter()

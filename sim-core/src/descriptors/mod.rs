@@ -3,10 +3,11 @@
 //! descriptor table (`sim_clock::vfd`), not in the kernel.
 //!
 //! sim-clock interposes the calls and keeps the table; this module provides
-//! what stands behind the numbers. The epoll instance knows its host, so a
-//! write to that host's waker from another host, from the network or from
-//! the test marks the host ready at the same virtual instant
-//! (`sim_clock::wakers::wake`) without any scan of hosts. A host therefore
+//! what stands behind the numbers. A write to a host's waker from another
+//! host, from the network or from the test marks that host ready at the same
+//! virtual instant (`sim_clock::wakers::unpark`), and so does the first ready
+//! event of any other object the host's epoll watches (the epoll knows its
+//! host), without any scan of hosts. A host therefore
 //! holds no real descriptor and makes no system call to park or wake, which
 //! is what lets 100,000 hosts share one process.
 
@@ -26,8 +27,10 @@ pub(crate) fn install() {
         let epoll: Rc<dyn VirtualFile> = Epoll::new(owner);
         Ok(epoll)
     }));
-    vfd::set_eventfd_factory(Box::new(|initval, semaphore, _owner| {
-        let eventfd: Rc<dyn VirtualFile> = Rc::new(EventFd::new(initval, semaphore));
+    vfd::set_eventfd_factory(Box::new(|initval, semaphore, owner| {
+        // The eventfd made while a host's runtime is built is mio's waker.
+        let waker_of = sim_clock::wakers::building().map(|_| owner);
+        let eventfd: Rc<dyn VirtualFile> = Rc::new(EventFd::new(initval, semaphore, waker_of));
         Ok(eventfd)
     }));
 }
