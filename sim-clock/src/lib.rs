@@ -58,8 +58,8 @@ pub use interpose::forward::forwarded_calls;
 
 pub use thread_state::{
     enter, is_sim_thread, now, set_entropy_source, set_now, set_realtime_adjustment,
-    take_violations, EnterError, EntropySource, SimThreadGuard, ThreadConfig, Violation,
-    DEFAULT_EPOCH_UNIX_NANOS, MONOTONIC_BASE_NANOS,
+    take_violation, take_violations, EnterError, EntropySource, SimThreadGuard, ThreadConfig,
+    Violation, DEFAULT_EPOCH_UNIX_NANOS, MONOTONIC_BASE_NANOS,
 };
 pub use time::SimTime;
 

@@ -260,6 +260,20 @@ pub fn take_violations() -> Vec<Violation> {
     VIOLATIONS.with(|v| std::mem::take(&mut *v.borrow_mut()))
 }
 
+/// Takes the first violation recorded since the last call, and forgets the
+/// others (the scheduler's check after every step: cheap when there is none).
+pub fn take_violation() -> Option<Violation> {
+    if !CLOCK.with(|c| c.violated.replace(false)) {
+        return None;
+    }
+    VIOLATIONS.with(|v| {
+        let mut v = v.borrow_mut();
+        let first = (!v.is_empty()).then(|| v.swap_remove(0));
+        v.clear();
+        first
+    })
+}
+
 pub(crate) fn record_violation(v: Violation) {
     let _ = VIOLATIONS.try_with(|list| {
         if let Ok(mut list) = list.try_borrow_mut() {

@@ -568,7 +568,7 @@ impl Sim {
             w.step_ends();
         }
         let caught = panics::take_caught();
-        let violations = sim_clock::take_violations();
+        let violation = sim_clock::take_violation();
         let detail = match outcome {
             Ok(ParkOutcome::Busy) => u64::MAX - 1,
             Ok(ParkOutcome::Idle { timeout_ms: None }) => u64::MAX,
@@ -594,7 +594,7 @@ impl Sim {
                     .error(Some(id), panicked(caught.first().cloned().unwrap_or(m))))
             }
         };
-        if let Some(v) = violations.first() {
+        if let Some(v) = violation {
             let kind = ErrorKind::Unsupported {
                 call: v.call.to_string(),
                 advice: v.advice.to_string(),

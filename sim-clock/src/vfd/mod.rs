@@ -83,6 +83,10 @@ struct Factories {
 
 thread_local! {
     static TABLE: RefCell<Option<Table>> = const { RefCell::new(None) };
+    /// Events queued in all of this thread's virtual epoll instances.
+    static QUEUED_EVENTS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    /// This simulation's inbox (see [`slots`]), checked after every event.
+    static INBOX: std::cell::Cell<Option<&'static slots::Inbox>> = const { std::cell::Cell::new(None) };
     static FACTORIES: RefCell<Factories> = RefCell::new(Factories::default());
 }
 
@@ -95,6 +99,7 @@ pub(crate) fn open_table() -> Result<(), String> {
         )
     })?;
     TABLE.with(|t| *t.borrow_mut() = Some(Table::new(slot)));
+    INBOX.with(|i| i.set(Some(slots::inbox(slot))));
     Ok(())
 }
 
@@ -110,6 +115,8 @@ pub(crate) fn close_table() {
         .try_with(|t| t.try_borrow_mut().ok().and_then(|mut t| t.take()))
         .ok()
         .flatten();
+    let _ = INBOX.try_with(|i| i.set(None));
+    let _ = QUEUED_EVENTS.try_with(|q| q.set(0));
     if let Some(mut table) = table {
         let slot = table.slot();
         drop(table.take_all());
@@ -211,13 +218,43 @@ pub fn open_count() -> usize {
     with_table(|t| t.len()).unwrap_or(0)
 }
 
+/// Tells the layer that `added` events were queued in (or, negative, taken
+/// from) a virtual epoll instance's ready list. Epoll implementations keep
+/// this count exact; with none queued anywhere, `epoll_wait` answers a park
+/// without looking the epoll up (most parks of most hosts).
+pub fn queued_events_changed(added: i64) {
+    let _ = QUEUED_EVENTS.try_with(|q| q.set(q.get().saturating_add_signed(added)));
+}
+
+/// Whether any virtual epoll instance of this thread has events queued.
+#[inline]
+pub(crate) fn any_events_queued() -> bool {
+    QUEUED_EVENTS.try_with(|q| q.get() > 0).unwrap_or(true)
+}
+
+/// Whether virtual descriptor `fd` is an open epoll instance of this
+/// simulation thread.
+#[inline]
+pub(crate) fn is_epoll(fd: libc::c_int) -> bool {
+    TABLE
+        .try_with(|t| {
+            t.try_borrow()
+                .ok()
+                .is_some_and(|t| t.as_ref().is_some_and(|t| t.is_epoll(fd)))
+        })
+        .unwrap_or(false)
+}
+
 /// Applies what threads outside the simulation did to its descriptors
 /// (writes to a host's waker): called with the wake-ups after each event.
 pub(crate) fn apply_foreign_ops() {
-    let Some(slot) = with_table(|t| t.slot()) else {
+    let Some(inbox) = INBOX.try_with(|i| i.get()).ok().flatten() else {
         return;
     };
-    for op in slots::take(slot) {
+    if !inbox.has_pending() {
+        return;
+    }
+    for op in inbox.take() {
         match op {
             slots::ForeignOp::Write { fd, bytes } => {
                 if let Some(open) = get(fd) {

@@ -24,7 +24,7 @@ pub(crate) enum ForeignOp {
     Refused { call: &'static str },
 }
 
-struct Inbox {
+pub(crate) struct Inbox {
     pending: AtomicBool,
     ops: Mutex<Vec<ForeignOp>>,
 }
@@ -92,11 +92,24 @@ pub(crate) fn post(fd: libc::c_int, op: ForeignOp) -> bool {
     true
 }
 
-/// Takes what other threads queued for `slot` (cheap when nothing is).
-pub(crate) fn take(slot: u32) -> Vec<ForeignOp> {
-    let inbox = &slots().inboxes[slot as usize];
-    if !inbox.pending.swap(false, Ordering::AcqRel) {
-        return Vec::new();
+/// The inbox of `slot`, for the simulation thread to keep at hand.
+pub(crate) fn inbox(slot: u32) -> &'static Inbox {
+    &slots().inboxes[slot as usize]
+}
+
+impl Inbox {
+    /// Whether another thread queued anything (one atomic load).
+    #[inline]
+    pub(crate) fn has_pending(&self) -> bool {
+        self.pending.load(Ordering::Acquire)
     }
-    std::mem::take(&mut *inbox.ops.lock().unwrap_or_else(|e| e.into_inner()))
+
+    /// Takes what other threads queued (one atomic load when nothing is).
+    pub(crate) fn take(&self) -> Vec<ForeignOp> {
+        if !self.pending.load(Ordering::Acquire) {
+            return Vec::new();
+        }
+        self.pending.store(false, Ordering::Release);
+        std::mem::take(&mut *self.ops.lock().unwrap_or_else(|e| e.into_inner()))
+    }
 }

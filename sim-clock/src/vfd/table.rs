@@ -63,6 +63,8 @@ struct Entry {
     open: Rc<OpenFile>,
     cloexec: bool,
     owner: u32,
+    /// Whether the object is an epoll instance (asked on every park).
+    is_epoll: bool,
 }
 
 /// The table itself (one per simulation thread).
@@ -113,10 +115,12 @@ impl Table {
             // The process would have hit RLIMIT_NOFILE: EMFILE, as Linux.
             None => return Err(libc::EMFILE),
         };
+        let is_epoll = open.file.as_epoll().is_some();
         self.entries[index] = Some(Entry {
             open,
             cloexec,
             owner,
+            is_epoll,
         });
         self.open += 1;
         if owner != NO_OWNER {
@@ -135,6 +139,11 @@ impl Table {
             return None;
         }
         self.entries.get(index)?.as_ref()
+    }
+
+    /// Whether `fd` is an open epoll instance.
+    pub(crate) fn is_epoll(&self, fd: libc::c_int) -> bool {
+        self.entry(fd).is_some_and(|e| e.is_epoll)
     }
 
     /// The description behind `fd`.

@@ -49,13 +49,49 @@ impl Interest {
     }
 }
 
+/// The ready list: descriptors in the order their events arrived. Every
+/// change of its length is reported to sim-clock
+/// (`vfd::queued_events_changed`), whose `epoll_wait` skips the lookup of
+/// any epoll while no event is queued anywhere.
+#[derive(Default)]
+struct ReadyList(VecDeque<libc::c_int>);
+
+impl ReadyList {
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn push_back(&mut self, fd: libc::c_int) {
+        self.0.push_back(fd);
+        sim_clock::vfd::queued_events_changed(1);
+    }
+
+    fn pop_front(&mut self) -> Option<libc::c_int> {
+        let fd = self.0.pop_front()?;
+        sim_clock::vfd::queued_events_changed(-1);
+        Some(fd)
+    }
+
+    fn remove(&mut self, fd: libc::c_int) {
+        let before = self.0.len();
+        self.0.retain(|&r| r != fd);
+        sim_clock::vfd::queued_events_changed(self.0.len() as i64 - before as i64);
+    }
+}
+
+impl Drop for ReadyList {
+    fn drop(&mut self) {
+        sim_clock::vfd::queued_events_changed(-(self.0.len() as i64));
+    }
+}
+
 /// One host's epoll instance (tokio's I/O driver parks in it).
 pub(crate) struct Epoll {
     me: Weak<Epoll>,
     /// The host whose runtime owns it: a new ready event wakes that host.
     host: u32,
     interest: RefCell<BTreeMap<libc::c_int, Interest>>,
-    ready: RefCell<VecDeque<libc::c_int>>,
+    ready: RefCell<ReadyList>,
     /// Epoll instances watching this one (nested epoll).
     watchers: Watchers,
 }
@@ -66,7 +102,7 @@ impl Epoll {
             me: me.clone(),
             host,
             interest: RefCell::new(BTreeMap::new()),
-            ready: RefCell::new(VecDeque::new()),
+            ready: RefCell::new(ReadyList::default()),
             watchers: Watchers::new(),
         })
     }
@@ -84,8 +120,9 @@ impl Epoll {
         entry.queued = true;
         let was_empty = {
             let mut ready = self.ready.borrow_mut();
+            let was_empty = ready.is_empty();
             ready.push_back(fd);
-            ready.len() == 1
+            was_empty
         };
         if was_empty {
             sim_clock::wakers::wake(self.host);
@@ -156,7 +193,7 @@ impl Epoll {
             }
         }
         if entry.queued {
-            self.ready.borrow_mut().retain(|&r| r != fd);
+            self.ready.borrow_mut().remove(fd);
         }
         Ok(())
     }
@@ -180,8 +217,12 @@ impl VirtualEpoll for Epoll {
     }
 
     fn wait(&self, out: &mut [libc::epoll_event]) -> usize {
-        let mut interest = self.interest.borrow_mut();
         let mut ready = self.ready.borrow_mut();
+        // The common case: a runtime parks with nothing ready.
+        if ready.is_empty() {
+            return 0;
+        }
+        let mut interest = self.interest.borrow_mut();
         let mut level_triggered = Vec::new();
         let mut n = 0;
         while n < out.len() {
@@ -213,7 +254,9 @@ impl VirtualEpoll for Epoll {
                 level_triggered.push(fd);
             }
         }
-        ready.extend(level_triggered);
+        for fd in level_triggered {
+            ready.push_back(fd);
+        }
         n
     }
 }
@@ -221,9 +264,8 @@ impl VirtualEpoll for Epoll {
 impl ReadinessSink for Epoll {
     fn on_ready(&self, key: u64, events: Readiness) {
         let fd = key as libc::c_int;
-        // A notification may arrive while this epoll is itself busy (an
-        // object written from inside `ctl`); the event is then seen at the
-        // next wait, which re-polls every entry it reports.
+        // No object here notifies while this epoll is busy; if one ever
+        // did, the event is dropped rather than the borrow panicking.
         let Ok(mut interest) = self.interest.try_borrow_mut() else {
             return;
         };
