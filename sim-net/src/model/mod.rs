@@ -30,7 +30,8 @@
 //! What each layer models, and what it leaves out, is documented in its module:
 //! links ([`LinkConfig`]), UDP (`udp`), TCP (`tcp`: a simplified but honest TCP
 //! with handshake, flow control, retransmission, persist and keepalive timers,
-//! half close and reset; no congestion control, no SACK), IPv4/IPv6 dual stack as
+//! half close and reset, and NewReno congestion control when
+//! [`TcpConfig::congestion`] asks for it; no SACK, no delayed ACK), IPv4/IPv6 dual stack as
 //! Linux does it by default (`dual_stack`, switched off with
 //! [`NetConfig::bindv6only`]), node crashes, restarts and kills (`lifecycle`),
 //! and fault injection ([`InjectedError`]).
@@ -94,14 +95,30 @@
 //! assert_eq!(eof_at, 30 * MILLIS); // data and FIN left at 20 ms, 10 ms away
 //! ```
 
+//! # Layout
+//!
+//! One concern per file. [`Network`] (`network`) owns the state: nodes, the
+//! socket table, links, the in-flight queue and the timer index. The calls on
+//! it are spread by concern: `event_loop` (deadlines, advancing time,
+//! notifications), `switch` (routing, links, partitions on the way),
+//! `ports` (bind checks, ephemeral ports), `socket_api` (calls every socket
+//! answers), `tcp/` and `udp/` (the protocols), `lifecycle`, `topology`,
+//! `introspection`. Plain data types (`socket`, `stats`, `packet`, `link`,
+//! `tcp::conn`, `udp::socket`, ...) never import `network`, so the module
+//! graph has no cycle (a test in `sim-net/tests/model/` checks it). Imports
+//! use `super::` for a module's parent and siblings, and `crate::model::` to
+//! reach from `tcp/` or `udp/` files back to the model's own modules.
+
 #![warn(missing_docs)]
 
 mod config;
 mod dual_stack;
+mod event_loop;
 mod fault;
 mod icmp;
 pub(crate) mod id_window;
 mod ids;
+mod introspection;
 mod latency;
 mod lifecycle;
 mod link;
@@ -111,15 +128,16 @@ mod node;
 mod notify;
 mod packet;
 mod partition;
+mod ports;
 mod socket;
+mod socket_api;
 mod socket_table;
 mod stats;
+mod switch;
 mod tcp;
 mod timer_index;
 mod topology;
 mod udp;
-mod udp_dual;
-mod udp_options;
 
 pub use config::{Congestion, Keepalive, NetConfig, TcpConfig};
 pub use fault::{FaultOp, InjectedError};
@@ -129,4 +147,5 @@ pub use link::LinkConfig;
 pub use loss::Loss;
 pub use network::Network;
 pub use notify::{Notification, Readiness};
-pub use stats::{ConnectionInfo, DropCounts, DropReason, LinkStats, SocketStats, TcpState};
+pub use stats::{ConnectionInfo, DropCounts, DropReason, LinkStats, SocketStats};
+pub use tcp::TcpState;

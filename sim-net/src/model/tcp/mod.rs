@@ -10,6 +10,9 @@ mod addrs;
 mod bound;
 mod congestion;
 pub(crate) mod conn;
+pub(crate) mod deferred_acks;
+pub(crate) mod demux;
+mod dispatch;
 pub(crate) mod listener;
 mod reassembly;
 mod receiving;
@@ -17,7 +20,10 @@ mod recv_buf;
 mod rtt;
 mod send_buf;
 mod sending;
+pub(crate) mod state;
 mod timers;
+
+pub use self::state::TcpState;
 
 use std::io;
 use std::net::SocketAddr;
@@ -25,12 +31,13 @@ use std::net::SocketAddr;
 use rand::Rng;
 
 use self::conn::{rst_for, TcpConn};
+use self::demux::ConnKey;
 use self::listener::TcpListener;
 use super::config::{Keepalive, TcpConfig};
 use super::dual_stack::{is_v6_wildcard, matches, unmap, Match};
 use super::fault::FaultOp;
 use super::ids::{NodeId, SocketId, Time};
-use super::network::{ConnKey, Network};
+use super::network::Network;
 use super::node::Proto;
 use super::notify::Readiness;
 use super::packet::{Body, Packet, Route, Segment};

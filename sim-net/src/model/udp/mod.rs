@@ -6,13 +6,19 @@
 //! unicast datagram that no socket takes (nothing bound, or only sockets
 //! connected to someone else) is dropped, counted as [`DropReason::NoSocket`],
 //! and answered with an ICMP "port unreachable" (see `icmp`). Dual stack as
-//! on Linux: a socket on `[::]` also talks IPv4 (see `udp_dual`). Simplified:
+//! on Linux: a socket on `[::]` also talks IPv4 (see `dual`). Simplified:
 //! ICMP is not rate-limited.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::BTreeSet;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
+mod dual;
+mod options;
+pub(crate) mod socket;
+
+use self::dual::app_addr;
+use self::socket::UdpSocket;
 use super::dual_stack::{matches, unmap, Match};
 use super::fault::FaultOp;
 use super::ids::{NodeId, SocketId, Time};
@@ -22,74 +28,6 @@ use super::notify::Readiness;
 use super::packet::{ip_header, Body, Packet, Route, UDP_HEADER};
 use super::socket::SocketKind;
 use super::stats::DropReason;
-use super::udp_dual::app_addr;
-
-/// The state of one UDP socket.
-#[derive(Debug)]
-pub(crate) struct UdpSocket {
-    pub local: SocketAddr,
-    pub peer: Option<SocketAddr>,
-    queue: VecDeque<(SocketAddr, Vec<u8>)>,
-    queued_bytes: usize,
-    pub recv_capacity: usize,
-    pub broadcast: bool,
-    pub groups: BTreeSet<IpAddr>,
-    /// The pending socket error (`SO_ERROR`): set by an ICMP port
-    /// unreachable for a connected socket, reported once by the next send,
-    /// receive or `take_error`.
-    pub error: Option<io::ErrorKind>,
-    /// `IP_MULTICAST_LOOP` / `IPV6_MULTICAST_LOOP`: multicast sent from this
-    /// socket also reaches the sending node's members. On by default.
-    pub multicast_loop_v4: bool,
-    pub multicast_loop_v6: bool,
-    /// `IP_MULTICAST_TTL`: 0 keeps IPv4 multicast on the sending node.
-    pub multicast_ttl_v4: u32,
-    /// `IP_TTL`: recorded and reported (the network has no hop count).
-    pub ttl: u32,
-}
-
-impl UdpSocket {
-    fn new(local: SocketAddr, recv_capacity: usize) -> Self {
-        UdpSocket {
-            local,
-            peer: None,
-            queue: VecDeque::new(),
-            queued_bytes: 0,
-            recv_capacity,
-            broadcast: false,
-            groups: BTreeSet::new(),
-            error: None,
-            multicast_loop_v4: true,
-            multicast_loop_v6: true,
-            multicast_ttl_v4: 1,
-            ttl: 64,
-        }
-    }
-
-    pub(crate) fn can_read(&self) -> bool {
-        !self.queue.is_empty() || self.error.is_some()
-    }
-
-    /// Whether multicast to `group` from this socket reaches its own node.
-    fn multicast_loops(&self, group: IpAddr) -> bool {
-        match group {
-            IpAddr::V4(_) => self.multicast_loop_v4,
-            IpAddr::V6(_) => self.multicast_loop_v6,
-        }
-    }
-
-    /// Takes the pending error, as the next operation would report it.
-    pub(crate) fn take_error(&mut self) -> io::Result<()> {
-        match self.error.take() {
-            Some(kind) => Err(pending_error(kind, self.local, self.peer)),
-            None => Ok(()),
-        }
-    }
-
-    pub(crate) fn queued_bytes(&self) -> usize {
-        self.queued_bytes
-    }
-}
 
 fn is_v4_broadcast(ip: IpAddr) -> bool {
     ip == IpAddr::V4(Ipv4Addr::BROADCAST)
@@ -125,7 +63,7 @@ impl Network {
 
     /// Binds a UDP socket on `node` at `addr` (port 0 = an ephemeral port).
     /// `AddrNotAvailable` if the node does not own the IP, `AddrInUse` if
-    /// taken. `[::]` is dual stack unless `bindv6only` (see `udp_dual`).
+    /// taken. `[::]` is dual stack unless `bindv6only` (see `dual`).
     pub fn udp_bind(&mut self, now: Time, node: NodeId, addr: SocketAddr) -> io::Result<SocketId> {
         let cap = self.cfg.udp_recv_buffer;
         self.bind_new_socket(now, node, Proto::Udp, addr, false, |local| {
@@ -397,13 +335,11 @@ impl Network {
             let SocketKind::Udp(u) = &mut entry.kind else {
                 continue;
             };
-            if u.queued_bytes + data.len() > u.recv_capacity {
+            if !u.enqueue(app_addr(u.local, src), data.clone()) {
                 entry.stats.dropped.add(DropReason::BufferOverflow);
                 self.drops.add(DropReason::BufferOverflow);
                 continue;
             }
-            u.queued_bytes += data.len();
-            u.queue.push_back((app_addr(u.local, src), data.clone()));
             entry.stats.packets_received += 1;
             entry.stats.bytes_received += data.len() as u64;
             self.notify(id, Readiness::Readable);
@@ -424,10 +360,9 @@ impl Network {
         // A pending error comes before queued datagrams and is cleared, as
         // in Linux's `recvmsg`.
         u.take_error()?;
-        let Some((src, data)) = u.queue.pop_front() else {
+        let Some((src, data)) = u.dequeue() else {
             return Err(io::ErrorKind::WouldBlock.into());
         };
-        u.queued_bytes -= data.len();
         let n = data.len().min(buf.len());
         buf[..n].copy_from_slice(&data[..n]);
         Ok((n, src))
@@ -458,25 +393,13 @@ impl Network {
         self.entry(id)?.faults.check(FaultOp::Read)?;
         let u = self.udp_mut(id)?;
         u.take_error()?;
-        let Some((src, data)) = u.queue.front() else {
+        let Some((src, data)) = u.peek() else {
             return Err(io::ErrorKind::WouldBlock.into());
         };
         let n = data.len().min(buf.len());
         buf[..n].copy_from_slice(&data[..n]);
         Ok((n, data.len(), *src))
     }
-}
-
-/// The error a pending `kind` (from an ICMP message) is reported as.
-fn pending_error(kind: io::ErrorKind, local: SocketAddr, peer: Option<SocketAddr>) -> io::Error {
-    let peer = peer.map_or_else(|| "its peer".to_string(), |p| p.to_string());
-    let what = match kind {
-        io::ErrorKind::ConnectionRefused => {
-            "ICMP port unreachable: nothing listens on that port".to_string()
-        }
-        other => other.to_string(),
-    };
-    io::Error::new(kind, format!("UDP socket {local} to {peer}: {what}"))
 }
 
 fn not_udp(id: SocketId) -> io::Error {

@@ -1,6 +1,6 @@
 //! A UDP socket's addresses as the application gives and sees them, against
 //! the addresses its datagrams carry, under dual stack (the rules are in
-//! [`dual_stack`](super::dual_stack)).
+//! [`dual_stack`](crate::model::dual_stack)).
 //!
 //! As on Linux with `bindv6only` off: an IPv6 socket bound to `[::]` (or to
 //! an IPv4-mapped address) sends to IPv4 destinations, given plainly or
@@ -11,8 +11,8 @@
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use super::dual_stack::{is_v6_wildcard, mapped_v4, to_mapped, unmap};
-use super::network::Network;
+use crate::model::dual_stack::{is_v6_wildcard, mapped_v4, to_mapped, unmap};
+use crate::model::network::Network;
 
 impl Network {
     /// Where a datagram from a socket bound to `local` to `dst` (as the

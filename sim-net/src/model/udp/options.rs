@@ -3,8 +3,8 @@
 
 use std::io;
 
-use super::ids::SocketId;
-use super::network::Network;
+use crate::model::ids::SocketId;
+use crate::model::network::Network;
 
 impl Network {
     /// Takes the socket's pending error (`SO_ERROR`): `Ok(None)` if none.
