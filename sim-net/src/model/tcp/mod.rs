@@ -23,6 +23,9 @@ mod sending;
 pub(crate) mod state;
 mod timers;
 
+#[cfg(test)]
+mod tests;
+
 pub use self::state::TcpState;
 
 use std::io;
