@@ -1,5 +1,6 @@
-//! The behaviour table of DESIGN.md, at the model level, with exact error kinds and
-//! exact virtual times (fixed latencies make every instant predictable).
+//! The behaviour table of the guide (docs/src/network.md, "TCP: what the peer
+//! sees"), at the model level, with exact error kinds and exact virtual times
+//! (fixed latencies make every instant predictable).
 mod common;
 
 use std::io::ErrorKind;

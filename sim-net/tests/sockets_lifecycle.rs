@@ -1,7 +1,8 @@
-//! The lifecycle rows of DESIGN.md's behaviour table through the socket
-//! layer: a killed process (the kernel closes its sockets), a crashed
-//! machine (silence, then RST after restart), a paused host (the kernel
-//! buffers, the application makes no progress). Exact kinds and times.
+//! The lifecycle rows of the guide's behaviour table (docs/src/network.md,
+//! "TCP: what the peer sees") through the socket layer: a killed process (the
+//! kernel closes its sockets), a crashed machine (silence, then RST after
+//! restart), a paused host (the kernel buffers, the application makes no
+//! progress). Exact kinds and times.
 //!
 //! Links: fixed 10 ms one way. `server` is 10.0.0.1, `client` 10.0.0.2.
 

@@ -1,10 +1,11 @@
-//! The TCP rows of DESIGN.md's behaviour table, through the socket layer
-//! (`sim_net::TcpStream` / `TcpListener` inside hosts): each test asserts the
-//! exact `io::ErrorKind` and the exact virtual time at which it appears.
+//! The TCP rows of the guide's behaviour table (docs/src/network.md, "TCP: what
+//! the peer sees"), through the socket layer (`sim_net::TcpStream` /
+//! `TcpListener` inside hosts): each test asserts the exact `io::ErrorKind` and
+//! the exact virtual time at which it appears.
 //!
-//! Every link has a fixed one-way latency of 10 ms, so one round trip is
-//! 20 ms. Hosts are added server first: `server` is 10.0.0.1, `client`
-//! 10.0.0.2 (the automatic addresses, in the order hosts are added).
+//! Every link has a fixed one-way latency of 10 ms, so one round trip is 20 ms.
+//! Hosts are added server first: `server` is 10.0.0.1, `client` 10.0.0.2 (the
+//! automatic addresses, in the order hosts are added).
 
 mod common_sockets;
 
