@@ -182,7 +182,15 @@ impl Sim {
 
     fn add_host(&mut self, name: String, role: Role) -> HostId {
         let id = HostId(self.hosts.len() as u32);
-        if self.world.host_ids.borrow().contains_key(&name) {
+        if name.is_empty() {
+            // A host is named in faults, DNS and replay lines: it needs one.
+            self.setup_error.get_or_insert_with(|| {
+                self.world.error(
+                    None,
+                    ErrorKind::InvalidOperation("a host name must not be empty".into()),
+                )
+            });
+        } else if self.world.host_ids.borrow().contains_key(&name) {
             self.setup_error.get_or_insert_with(|| {
                 self.world.error(
                     None,

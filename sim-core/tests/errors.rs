@@ -221,6 +221,14 @@ fn misuse_gets_clear_errors() {
     );
 
     let e = fails(Builder::new(), |sim| {
+        sim.client("", async { Ok(()) });
+    });
+    assert!(
+        matches!(&e.kind, ErrorKind::InvalidOperation(m) if m.contains("host name must not be empty")),
+        "{e}"
+    );
+
+    let e = fails(Builder::new(), |sim| {
         sim.client("c", async {
             sim_core::crash("nobody")?;
             Ok(())

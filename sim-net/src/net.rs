@@ -164,6 +164,22 @@ impl Net {
         Ok((s.node_named(a)?, s.node_named(b)?))
     }
 
+    /// Two different hosts, for the calls that cut or hold the path between
+    /// two hosts: a host's path to itself is its loopback, which no fault
+    /// reaches, so asking for one is a mistake, refused.
+    fn distinct_pair(s: &NetState, what: &str, a: &str, b: &str) -> io::Result<(NodeId, NodeId)> {
+        if a == b {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "cannot {what} the path from host `{a}` to itself: its own traffic is loopback, \
+                     which partitions and holds do not touch"
+                ),
+            ));
+        }
+        Self::pair(s, a, b)
+    }
+
     /// The addresses of host `name`.
     pub fn addrs(&self, name: &str) -> io::Result<Vec<IpAddr>> {
         self.with(|s| {
@@ -201,7 +217,7 @@ impl Net {
     /// Drops everything sent from `from` to `to` (not the other way).
     pub fn partition_one_way(&self, from: &str, to: &str) -> io::Result<()> {
         self.change(|m, s, _| {
-            let (a, b) = Self::pair(s, from, to)?;
+            let (a, b) = Self::distinct_pair(s, "partition", from, to)?;
             m.partition_one_way(a, b);
             Ok(())
         })
@@ -210,7 +226,7 @@ impl Net {
     /// Drops everything between `a` and `b`, both ways.
     pub fn partition(&self, a: &str, b: &str) -> io::Result<()> {
         self.change(|m, s, _| {
-            let (x, y) = Self::pair(s, a, b)?;
+            let (x, y) = Self::distinct_pair(s, "partition", a, b)?;
             m.partition(x, y);
             Ok(())
         })
@@ -246,6 +262,17 @@ impl Net {
         })
     }
 
+    /// Heals the one direction `from -> to` of a partition, as the inverse
+    /// of [`partition_one_way`](Self::partition_one_way); the other
+    /// direction stays as it is.
+    pub fn heal_one_way(&self, from: &str, to: &str) -> io::Result<()> {
+        self.change(|m, s, _| {
+            let (a, b) = Self::pair(s, from, to)?;
+            m.heal_one_way(a, b);
+            Ok(())
+        })
+    }
+
     /// Heals every partition involving host `name`.
     pub fn heal_node(&self, name: &str) -> io::Result<()> {
         self.change(|m, s, _| {
@@ -265,7 +292,7 @@ impl Net {
     /// Holds packets from `from` to `to` (queued, not delivered) until released.
     pub fn hold(&self, from: &str, to: &str) -> io::Result<()> {
         self.change(|m, s, _| {
-            let (a, b) = Self::pair(s, from, to)?;
+            let (a, b) = Self::distinct_pair(s, "hold", from, to)?;
             m.hold(a, b);
             Ok(())
         })

@@ -124,7 +124,8 @@ impl UdpSocket {
         state()?.op(|m, now| m.udp_send_to(now, self.id, buf, target))
     }
 
-    /// Receives one datagram from the connected peer (the excess of a
+    /// Receives one datagram: from the connected peer, or from any sender on
+    /// an unconnected socket, as Linux's `recv` does (the excess of a
     /// datagram longer than `buf` is discarded, as with a real socket).
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
         poll_fn(|cx| self.poll_recv_slice(cx, buf)).await

@@ -614,3 +614,22 @@ fn tcp_config_per_connection() {
     assert_eq!(r.unwrap_err().kind(), ErrorKind::TimedOut);
     assert_eq!(t, 3 * SECS);
 }
+
+#[test]
+fn connect_with_every_ephemeral_port_taken_is_addr_not_available_and_bind_addr_in_use() {
+    let cfg = NetConfig {
+        ephemeral_first: 50_000,
+        ephemeral_last: 50_001,
+        ..NetConfig::default()
+    };
+    let (mut net, a, b) = two_nodes_with(10 * MILLIS, cfg);
+    net.tcp_listen(0, b, addr("10.0.0.2:80"), 16).unwrap();
+    net.tcp_connect(0, a, addr("10.0.0.2:80")).unwrap();
+    net.tcp_connect(0, a, addr("10.0.0.2:80")).unwrap();
+    // Linux: EADDRNOTAVAIL from connect, EADDRINUSE from bind to port 0.
+    let e = net.tcp_connect(0, a, addr("10.0.0.2:80")).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AddrNotAvailable);
+    assert!(e.to_string().contains("no free ephemeral port"), "{e}");
+    let e = net.tcp_listen(0, a, addr("0.0.0.0:0"), 16).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AddrInUse);
+}

@@ -102,13 +102,84 @@ fn family_mismatch_mtu_and_unknown_address() {
             .unwrap(),
         1472
     );
-    let e = net
-        .udp_send_to(0, s, b"x", addr("10.7.7.7:9000"))
-        .unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::HostUnreachable);
-    assert!(e.to_string().contains("10.7.7.7"), "{e}");
+    // Unconnected, to an address nobody has: sent, then dropped and counted,
+    // as on a host whose ARP goes unanswered.
+    assert_eq!(
+        net.udp_send_to(0, s, b"x", addr("10.7.7.7:9000")).unwrap(),
+        1
+    );
+    assert_eq!(net.drop_counts().get(DropReason::NoRoute), 1);
+    assert_eq!(
+        net.socket_stats(s)
+            .unwrap()
+            .dropped
+            .get(DropReason::NoRoute),
+        1
+    );
+    assert_eq!(net.packets_in_flight(), 1, "only the 1472-byte datagram");
     let e = net.udp_send(0, s, b"x").unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotConnected);
+    // Connected to it: the error is the socket's to report.
+    net.udp_connect(0, s, addr("10.7.7.7:9000")).unwrap();
+    let e = net.udp_send(0, s, b"x").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::HostUnreachable);
+    assert!(e.to_string().contains("10.7.7.7"), "{e}");
+}
+
+#[test]
+fn a_datagram_over_what_ip_can_carry_is_refused_whatever_the_mtu() {
+    let cfg = sim_net::model::NetConfig {
+        mtu: 200_000,
+        ..Default::default()
+    };
+    let mut net = Network::with_config(1, cfg);
+    let v6a: IpAddr = "2001:db8::1".parse().unwrap();
+    let v6b: IpAddr = "2001:db8::2".parse().unwrap();
+    let a = net
+        .add_node("a", &["10.0.0.1".parse().unwrap(), v6a])
+        .unwrap();
+    net.add_node("b", &["10.0.0.2".parse().unwrap(), v6b])
+        .unwrap();
+    let s = net.udp_bind(0, a, addr("[::]:0")).unwrap();
+    let big = vec![0u8; 65_528];
+    for (dst, max) in [("10.0.0.2:9", 65_507), ("[2001:db8::2]:9", 65_527)] {
+        let dst = addr(dst);
+        assert_eq!(net.udp_max_payload(&dst), max);
+        assert_eq!(net.udp_send_to(0, s, &big[..max], dst).unwrap(), max);
+        let e = net.udp_send_to(0, s, &big[..max + 1], dst).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        assert!(e.to_string().contains("EMSGSIZE"), "{e}");
+        assert!(e.to_string().contains(&format!("{max} bytes")), "{e}");
+    }
+}
+
+#[test]
+fn joining_a_multicast_group_twice_is_addr_in_use() {
+    let (mut net, a, _b) = two_nodes(L);
+    let s = net.udp_bind(0, a, addr("[::]:5000")).unwrap();
+    for group in ["239.1.2.3", "ff02::1:3"] {
+        let group: IpAddr = group.parse().unwrap();
+        net.udp_join_multicast(s, group).unwrap();
+        let e = net.udp_join_multicast(s, group).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::AddrInUse, "{group}");
+        assert!(e.to_string().contains("already a member"), "{e}");
+        net.udp_leave_multicast(s, group).unwrap();
+        net.udp_join_multicast(s, group).unwrap();
+    }
+}
+
+#[test]
+fn recv_on_an_unconnected_socket_takes_a_datagram_from_any_sender() {
+    let (mut net, a, b) = two_nodes(L);
+    let sa = net.udp_bind(0, a, addr("10.0.0.1:7000")).unwrap();
+    let sb = net.udp_bind(0, b, addr("10.0.0.2:53")).unwrap();
+    net.udp_send_to(0, sa, b"hi", addr("10.0.0.2:53")).unwrap();
+    let mut buf = [0u8; 8];
+    let e = net.udp_recv(0, sb, &mut buf).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::WouldBlock);
+    step(&mut net);
+    assert_eq!(net.udp_recv(L, sb, &mut buf).unwrap(), 2);
+    assert_eq!(&buf[..2], b"hi");
 }
 
 #[test]

@@ -509,3 +509,45 @@ fn step_by_step_until_the_handshake_completes() {
         assert_eq!(sim.now().as_duration(), ms(30));
     });
 }
+
+/// A host's path to itself is its loopback, which faults never touch:
+/// partitioning or holding it is refused with a clear error.
+#[test]
+fn partition_and_hold_of_a_host_against_itself_are_refused() {
+    on_fresh_thread(|| {
+        let mut sim = sim_core::Builder::new().seed(1).build();
+        idle_host(&mut sim, "a");
+        idle_host(&mut sim, "b");
+        let net = install(&mut sim, 10);
+        for e in [
+            net.partition("a", "a").unwrap_err(),
+            net.partition_one_way("a", "a").unwrap_err(),
+            net.hold("a", "a").unwrap_err(),
+        ] {
+            assert_eq!(e.kind(), ErrorKind::InvalidInput);
+            assert!(e.to_string().contains("host `a` to itself"), "{e}");
+        }
+        net.partition("a", "b").unwrap();
+    });
+}
+
+/// `heal_one_way` undoes one direction of a partition, the inverse of
+/// `partition_one_way`.
+#[test]
+fn heal_one_way_reopens_one_direction_only() {
+    on_fresh_thread(|| {
+        let mut sim = sim_core::Builder::new().seed(1).build();
+        idle_host(&mut sim, "a");
+        idle_host(&mut sim, "b");
+        let net = install(&mut sim, 10);
+        net.partition("a", "b").unwrap();
+        net.heal_one_way("a", "b").unwrap();
+        let (a, b) = net
+            .with_model(|m| (m.node_by_name("a").unwrap(), m.node_by_name("b").unwrap()))
+            .unwrap();
+        let (ab, ba) = net
+            .with_model(|m| (m.is_partitioned(a, b), m.is_partitioned(b, a)))
+            .unwrap();
+        assert_eq!((ab, ba), (false, true));
+    });
+}

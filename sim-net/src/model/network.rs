@@ -127,6 +127,12 @@ impl Network {
     /// optional). Names and addresses must be unique; unspecified, loopback,
     /// multicast and broadcast addresses cannot be owned.
     pub fn add_node(&mut self, name: &str, addrs: &[IpAddr]) -> io::Result<NodeId> {
+        if name.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "a node needs a name: the empty name cannot be looked up",
+            ));
+        }
         if self.by_name.contains_key(name) {
             return Err(io::Error::new(
                 io::ErrorKind::AlreadyExists,

@@ -68,6 +68,12 @@ impl Network {
         self.partitions.unblock(b, a);
     }
 
+    /// Unblocks `from -> to` only: the inverse of
+    /// [`partition_one_way`](Self::partition_one_way).
+    pub fn heal_one_way(&mut self, from: NodeId, to: NodeId) {
+        self.partitions.unblock(from, to);
+    }
+
     /// Removes every partition involving `node`, its isolation included.
     pub fn heal_node(&mut self, node: NodeId) {
         self.partitions.heal_node(node);

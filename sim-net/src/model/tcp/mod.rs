@@ -173,7 +173,14 @@ impl Network {
         };
         let port = match local {
             Some(l) if l.port() != 0 => l.port(),
-            _ => self.ephemeral_port(node, Proto::Tcp)?,
+            // Linux's `connect` fails with EADDRNOTAVAIL when no ephemeral
+            // port is left (only `bind` to port 0 says EADDRINUSE).
+            _ => self.ephemeral_port(node, Proto::Tcp).map_err(|e| {
+                io::Error::new(
+                    io::ErrorKind::AddrNotAvailable,
+                    format!("connect to {asked}: {e}"),
+                )
+            })?,
         };
         let local_addr = SocketAddr::new(src_ip, port);
         if self

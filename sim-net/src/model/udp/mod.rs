@@ -56,9 +56,13 @@ impl Network {
         }
     }
 
-    /// Largest UDP payload for packets to addresses of `addr`'s family.
+    /// Largest UDP payload for packets to addresses of `addr`'s family: the
+    /// MTU less the IP and UDP headers, and never more than an IP packet
+    /// can carry (65,507 bytes over IPv4, 65,527 over IPv6, whose 40-byte
+    /// header is outside its 16-bit payload length), whatever the MTU.
     pub fn udp_max_payload(&self, addr: &SocketAddr) -> usize {
-        self.cfg.mtu.saturating_sub(ip_header(addr) + UDP_HEADER)
+        let by_mtu = self.cfg.mtu.saturating_sub(ip_header(addr) + UDP_HEADER);
+        by_mtu.min(max_udp_payload(addr))
     }
 
     /// Binds a UDP socket on `node` at `addr` (port 0 = an ephemeral port).
@@ -98,7 +102,14 @@ impl Network {
                 format!("{group} is not a multicast address"),
             ));
         }
-        self.udp_mut(id)?.groups.insert(group);
+        if !self.udp_mut(id)?.groups.insert(group) {
+            // Linux: EADDRINUSE for IP_ADD_MEMBERSHIP and
+            // IPV6_ADD_MEMBERSHIP of a group the socket is in.
+            return Err(io::Error::new(
+                io::ErrorKind::AddrInUse,
+                format!("{id} is already a member of {group}"),
+            ));
+        }
         Ok(())
     }
 
@@ -131,7 +142,10 @@ impl Network {
     }
 
     /// Sends one datagram to `dst`. Errors: `InvalidInput` for a family mismatch or
-    /// a datagram over the MTU, `HostUnreachable` when no node owns `dst`,
+    /// a datagram over the MTU (or over 65,507 bytes, 65,527 for IPv6),
+    /// `HostUnreachable` when no node owns `dst` and the socket is connected
+    /// (an unconnected socket's datagram is dropped and counted as
+    /// [`DropReason::NoRoute`]),
     /// `PermissionDenied` for broadcast without [`udp_set_broadcast`](Self::udp_set_broadcast).
     pub fn udp_send_to(
         &mut self,
@@ -155,12 +169,19 @@ impl Network {
         let max = self.udp_max_payload(&dst);
         if buf.len() > max {
             self.entry_mut(id)?.stats.dropped.add(DropReason::Mtu);
+            let why = if max == max_udp_payload(&dst) {
+                format!("the largest UDP datagram, {max} bytes (EMSGSIZE)")
+            } else {
+                format!(
+                    "MTU {max} (a {}-byte packet less IP and UDP headers)",
+                    self.cfg.mtu
+                )
+            };
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!(
-                    "datagram of {} bytes exceeds MTU {max} (a {}-byte packet less IP and UDP headers), sending to {dst}",
-                    buf.len(),
-                    self.cfg.mtu
+                    "datagram of {} bytes exceeds {why}, sending to {dst}",
+                    buf.len()
                 ),
             ));
         }
@@ -170,7 +191,21 @@ impl Network {
                 format!("cannot send to port 0 ({dst})"),
             ));
         }
-        let targets = self.udp_targets(node, id, local, dst, broadcast_ok)?;
+        let connected = self.udp(id)?.peer.is_some();
+        let targets = match self.udp_targets(node, id, local, dst, broadcast_ok) {
+            // An unconnected socket's datagram to an address nobody has
+            // leaves as on a host whose ARP goes unanswered: `sendto`
+            // succeeds, the datagram is dropped (and counted).
+            Err(e) if e.kind() == io::ErrorKind::HostUnreachable && !connected => {
+                let entry = self.entry_mut(id)?;
+                entry.stats.packets_sent += 1;
+                entry.stats.bytes_sent += buf.len() as u64;
+                entry.stats.dropped.add(DropReason::NoRoute);
+                self.drops.add(DropReason::NoRoute);
+                return Ok(buf.len());
+            }
+            other => other?,
+        };
         let src_ip = if local.ip().is_unspecified()
             && (dst.ip().is_multicast() || self.is_broadcast_addr(dst.ip()))
         {
@@ -368,14 +403,9 @@ impl Network {
         Ok((n, src))
     }
 
-    /// Receives one datagram from the connected peer.
+    /// Receives one datagram: from the connected peer, or on an unconnected
+    /// socket from any sender, as Linux's `recv` does.
     pub fn udp_recv(&mut self, now: Time, id: SocketId, buf: &mut [u8]) -> io::Result<usize> {
-        if self.udp(id)?.peer.is_none() {
-            return Err(io::Error::new(
-                io::ErrorKind::NotConnected,
-                format!("{id}: recv on an unconnected UDP socket"),
-            ));
-        }
         self.udp_recv_from(now, id, buf).map(|(n, _)| n)
     }
 
@@ -399,6 +429,16 @@ impl Network {
         let n = data.len().min(buf.len());
         buf[..n].copy_from_slice(&data[..n]);
         Ok((n, data.len(), *src))
+    }
+}
+
+/// The largest payload a UDP datagram can carry: the IP length fields are
+/// 16 bits (Linux's `sendto` fails with `EMSGSIZE` beyond this).
+fn max_udp_payload(addr: &SocketAddr) -> usize {
+    if addr.is_ipv4() {
+        65_535 - ip_header(addr) - UDP_HEADER
+    } else {
+        65_535 - UDP_HEADER
     }
 }
 
