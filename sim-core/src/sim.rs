@@ -279,6 +279,16 @@ impl Sim {
 
     // ----- queries -----
 
+    /// Fails the run before it starts, with
+    /// [`ErrorKind::InvalidOperation`](crate::ErrorKind::InvalidOperation)
+    /// and `message`: for an extension that finds its settings invalid when
+    /// it is installed (the first such error wins, as for host names).
+    pub fn fail_setup(&mut self, message: impl Into<String>) {
+        let message = message.into();
+        self.setup_error
+            .get_or_insert_with(|| self.world.error(None, ErrorKind::InvalidOperation(message)));
+    }
+
     /// The run's seed.
     pub fn seed(&self) -> u64 {
         self.world.seed

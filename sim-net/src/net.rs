@@ -115,7 +115,16 @@ impl NetBuilder {
         if sim.extension::<NetState>().is_some() {
             return Net { _private: () };
         }
-        let state = Rc::new(NetState::new(Network::with_config(sim.seed(), self.config)));
+        let network = match Network::with_config(sim.seed(), self.config) {
+            Ok(network) => network,
+            Err(e) => {
+                // The run fails before it starts; the network installed
+                // meanwhile (with default settings) never carries a packet.
+                sim.fail_setup(format!("the network's settings: {e}"));
+                Network::new(sim.seed())
+            }
+        };
+        let state = Rc::new(NetState::new(network));
         *state.planned_addrs.borrow_mut() = self.addrs;
         sim.insert_extension(state.clone());
         for host in sim.hosts() {
@@ -190,18 +199,14 @@ impl Net {
 
     /// Sets the default link for pairs without a link of their own.
     pub fn set_default_link(&self, link: LinkConfig) -> io::Result<()> {
-        self.change(|m, _, _| {
-            m.set_default_link(link);
-            Ok(())
-        })
+        self.change(|m, _, _| m.set_default_link(link))
     }
 
     /// Sets the link from `from` to `to` (one direction).
     pub fn set_link(&self, from: &str, to: &str, link: LinkConfig) -> io::Result<()> {
         self.change(|m, s, _| {
             let (a, b) = Self::pair(s, from, to)?;
-            m.set_link(a, b, link);
-            Ok(())
+            m.set_link(a, b, link)
         })
     }
 
@@ -209,8 +214,7 @@ impl Net {
     pub fn set_link_both(&self, a: &str, b: &str, link: LinkConfig) -> io::Result<()> {
         self.change(|m, s, _| {
             let (x, y) = Self::pair(s, a, b)?;
-            m.set_link_both(x, y, link);
-            Ok(())
+            m.set_link_both(x, y, link)
         })
     }
 

@@ -3,7 +3,10 @@
 mod common;
 
 use common::*;
-use sim_net::model::{DropReason, Latency, LinkConfig, Network, NodeId, SocketId, MILLIS, SECS};
+use sim_net::model::{
+    DropReason, Latency, LinkConfig, Loss, Network, NodeId, SocketId, MILLIS, SECS,
+};
+use std::io::ErrorKind;
 
 const L: u64 = 10 * MILLIS;
 
@@ -129,7 +132,8 @@ fn adding_a_host_does_not_reshuffle_other_links() {
             LinkConfig::fixed(0)
                 .with_latency(Latency::Exponential { mean: 5 * MILLIS })
                 .with_jitter(MILLIS),
-        );
+        )
+        .unwrap();
         let sa = net.udp_bind(0, a, addr("0.0.0.0:9")).unwrap();
         let sb = net.udp_bind(0, b, addr("0.0.0.0:9")).unwrap();
         if let Some(c) = c {
@@ -169,7 +173,8 @@ fn jitter_and_distributions_stay_in_bounds() {
                 max: 4 * MILLIS,
             })
             .with_jitter(MILLIS),
-    );
+    )
+    .unwrap();
     let (sa, sb) = udp_pair(&mut net, a, b);
     for _ in 0..50 {
         net.udp_send_to(0, sa, b"x", addr("10.0.0.2:9")).unwrap();
@@ -199,7 +204,8 @@ fn queue_limit_tail_drops_on_a_slow_link() {
         a,
         b,
         LinkConfig::fixed(L).with_bandwidth(80_000, Some(3000)),
-    );
+    )
+    .unwrap();
     let (sa, sb) = udp_pair(&mut net, a, b);
     for _ in 0..5 {
         net.udp_send_to(0, sa, &[0; 972], addr("10.0.0.2:9"))
@@ -212,4 +218,110 @@ fn queue_limit_tail_drops_on_a_slow_link() {
     assert_eq!(arrivals, vec![110 * MILLIS, 210 * MILLIS, 310 * MILLIS]);
     assert_eq!(drain(&mut net, sb).len(), 3);
     assert_eq!(net.link_stats(a, b).dropped.get(DropReason::QueueFull), 2);
+}
+
+/// Bad settings are refused where they are set, with an error naming the
+/// field and the value; the link keeps its settings.
+#[test]
+fn bad_link_settings_are_refused_naming_field_and_value() {
+    use sim_net::model::{NetConfig, MAX_LATENCY};
+    let (mut net, a, b) = two_nodes(MILLIS);
+    let cases: Vec<(LinkConfig, &str)> = vec![
+        (
+            LinkConfig::fixed(MILLIS).with_loss(Loss::Bernoulli(f64::NAN)),
+            "LinkConfig::loss (Bernoulli) = NaN",
+        ),
+        (
+            LinkConfig::fixed(MILLIS).with_loss(Loss::Bernoulli(1.5)),
+            "LinkConfig::loss (Bernoulli) = 1.5",
+        ),
+        (
+            LinkConfig::fixed(MILLIS).with_loss(Loss::Bernoulli(-0.1)),
+            "= -0.1",
+        ),
+        (
+            LinkConfig::fixed(MILLIS).with_loss(Loss::GilbertElliott {
+                p_good_to_bad: 0.1,
+                p_bad_to_good: 2.0,
+                loss_good: 0.0,
+                loss_bad: 1.0,
+            }),
+            "LinkConfig::loss.p_bad_to_good = 2",
+        ),
+        (
+            LinkConfig::fixed(MILLIS).with_udp_faults(f64::NAN, 0.0),
+            "LinkConfig::duplicate = NaN",
+        ),
+        (
+            LinkConfig::fixed(MILLIS).with_udp_faults(0.0, 1.01),
+            "LinkConfig::corrupt = 1.01",
+        ),
+        (
+            LinkConfig::fixed(MILLIS).with_latency(Latency::Pareto {
+                scale: MILLIS,
+                shape: 0.0,
+            }),
+            "LinkConfig::latency.shape = 0",
+        ),
+        (
+            LinkConfig::fixed(MILLIS).with_latency(Latency::Pareto {
+                scale: MILLIS,
+                shape: f64::NAN,
+            }),
+            "LinkConfig::latency.shape = NaN",
+        ),
+        (
+            LinkConfig::fixed(MAX_LATENCY + 1),
+            "LinkConfig::latency (Fixed) = 3600000000001 ns",
+        ),
+        (
+            LinkConfig::fixed(MILLIS).with_latency(Latency::Uniform { min: 5, max: 2 }),
+            "LinkConfig::latency.min = 5 ns",
+        ),
+        (
+            LinkConfig::fixed(MILLIS).with_jitter(MAX_LATENCY + 1),
+            "LinkConfig::jitter",
+        ),
+    ];
+    for (cfg, names) in cases {
+        for e in [
+            net.set_link(a, b, cfg.clone()).unwrap_err(),
+            net.set_link_both(a, b, cfg.clone()).unwrap_err(),
+            net.set_default_link(cfg.clone()).unwrap_err(),
+        ] {
+            assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+            assert!(e.to_string().contains(names), "{e} should name {names}");
+        }
+    }
+    assert_eq!(
+        net.link_config(a, b),
+        &LinkConfig::fixed(MILLIS),
+        "unchanged"
+    );
+    // The edges are allowed.
+    net.set_link(
+        a,
+        b,
+        LinkConfig::fixed(MAX_LATENCY).with_loss(Loss::Bernoulli(1.0)),
+    )
+    .unwrap();
+    let bad = NetConfig {
+        default_link: LinkConfig::fixed(MILLIS).with_loss(Loss::Bernoulli(f64::NAN)),
+        ..NetConfig::default()
+    };
+    let e = Network::with_config(1, bad).unwrap_err();
+    assert!(
+        e.to_string().contains("LinkConfig::loss (Bernoulli) = NaN"),
+        "{e}"
+    );
+    let bad = NetConfig {
+        ephemeral_first: 60_000,
+        ephemeral_last: 50_000,
+        ..NetConfig::default()
+    };
+    let e = Network::with_config(1, bad).unwrap_err();
+    assert!(
+        e.to_string().contains("NetConfig::ephemeral_first = 60000"),
+        "{e}"
+    );
 }

@@ -110,8 +110,8 @@ fn run(
         // The server's end is the IPv6 socket's view of an IPv4 connection.
         assert_eq!(net.peer_addr(s).unwrap(), addr("[::ffff:10.0.0.1]:49152"));
     }
-    net.set_link(a, b, ab);
-    net.set_link(b, a, ba);
+    net.set_link(a, b, ab).unwrap();
+    net.set_link(b, a, ba).unwrap();
     let data = pattern(200_000);
     let mut out = Outcome {
         written: Vec::new(),
@@ -199,7 +199,7 @@ fn run(
 
 /// The same two nodes with a network seeded by `seed`.
 fn reseed(net: Network, seed: u64) -> Network {
-    let mut fresh = Network::with_config(seed, net.config().clone());
+    let mut fresh = Network::with_config(seed, net.config().clone()).unwrap();
     for id in net.nodes() {
         let addrs = net.node_addrs(id).to_vec();
         fresh.add_node(net.node_name(id).unwrap(), &addrs).unwrap();

@@ -196,7 +196,7 @@ fn zero_buffers_make_a_rendezvous() {
 fn loss_becomes_delay_in_order_exactly_once() {
     let (mut net, a, b) = two_nodes(L);
     let lossy = LinkConfig::fixed(L).with_loss(Loss::Bernoulli(0.2));
-    net.set_link_both(a, b, lossy);
+    net.set_link_both(a, b, lossy).unwrap();
     let (c, s) = connected_pair(&mut net, a, b, 80);
     let data = pattern(200_000);
     let (got, _) = transfer(&mut net, c, s, &data, 600 * SECS);
@@ -543,7 +543,7 @@ fn bandwidth_limited_transfer_takes_n_times_8_over_b_plus_latency() {
     // handshake; so allow 4 %.
     let (mut net, a, b) = two_nodes(L);
     let link = LinkConfig::fixed(L).with_bandwidth(1_000_000, None);
-    net.set_link_both(a, b, link);
+    net.set_link_both(a, b, link).unwrap();
     let (c, s) = connected_pair(&mut net, a, b, 80);
     let start = net.now();
     let n = 125_000;
@@ -567,7 +567,7 @@ fn same_seed_same_trace() {
                 .with_loss(Loss::Bernoulli(0.1)),
             ..NetConfig::default()
         };
-        let mut net = sim_net::model::Network::with_config(seed, cfg);
+        let mut net = sim_net::model::Network::with_config(seed, cfg).unwrap();
         let a = net.add_node("a", &["10.0.0.1".parse().unwrap()]).unwrap();
         let b = net.add_node("b", &["10.0.0.2".parse().unwrap()]).unwrap();
         let (c, s) = connected_pair(&mut net, a, b, 80);

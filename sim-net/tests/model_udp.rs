@@ -132,7 +132,7 @@ fn a_datagram_over_what_ip_can_carry_is_refused_whatever_the_mtu() {
         mtu: 200_000,
         ..Default::default()
     };
-    let mut net = Network::with_config(1, cfg);
+    let mut net = Network::with_config(1, cfg).unwrap();
     let v6a: IpAddr = "2001:db8::1".parse().unwrap();
     let v6b: IpAddr = "2001:db8::2".parse().unwrap();
     let a = net
@@ -339,7 +339,8 @@ fn loss_duplication_corruption_are_counted() {
         LinkConfig::fixed(L)
             .with_loss(Loss::Bernoulli(0.3))
             .with_udp_faults(0.2, 0.1),
-    );
+    )
+    .unwrap();
     let sa = net.udp_bind(0, a, addr("0.0.0.0:0")).unwrap();
     let sb = net.udp_bind(0, b, addr("0.0.0.0:7")).unwrap();
     for i in 0..1000u32 {

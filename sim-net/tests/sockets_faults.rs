@@ -551,3 +551,33 @@ fn heal_one_way_reopens_one_direction_only() {
         assert_eq!((ab, ba), (false, true));
     });
 }
+
+/// Settings checked at install: a bad default link fails the run before
+/// anything runs, naming the field; `Net::set_link` refuses the same.
+#[test]
+fn bad_link_settings_fail_the_run_or_the_call_naming_the_field() {
+    on_fresh_thread(|| {
+        let mut sim = sim_core::Builder::new().seed(1).build();
+        idle_host(&mut sim, "a");
+        Net::builder()
+            .default_link(LinkConfig::fixed(1).with_loss(Loss::Bernoulli(f64::NAN)))
+            .install(&mut sim);
+        let e = sim.run().unwrap_err();
+        assert!(
+            e.to_string().contains("LinkConfig::loss (Bernoulli) = NaN"),
+            "{e}"
+        );
+        assert_eq!(sim.now(), sim_core::SimTime::ZERO, "nothing ran");
+    });
+    on_fresh_thread(|| {
+        let mut sim = sim_core::Builder::new().seed(1).build();
+        idle_host(&mut sim, "a");
+        idle_host(&mut sim, "b");
+        let net = install(&mut sim, 10);
+        let e = net
+            .set_link("a", "b", LinkConfig::fixed(1).with_udp_faults(1.5, 0.0))
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        assert!(e.to_string().contains("LinkConfig::duplicate = 1.5"), "{e}");
+    });
+}

@@ -49,7 +49,7 @@
 //! let mut net = Network::new(7);
 //! let client = net.add_node("client", &["10.0.0.1".parse().unwrap()]).unwrap();
 //! let server = net.add_node("server", &["10.0.0.2".parse().unwrap()]).unwrap();
-//! net.set_default_link(LinkConfig::fixed(10 * MILLIS));
+//! net.set_default_link(LinkConfig::fixed(10 * MILLIS)).unwrap();
 //!
 //! let listener = net.tcp_listen(0, server, "10.0.0.2:80".parse().unwrap(), 128).unwrap();
 //! let stream = net.tcp_connect(0, client, "10.0.0.2:80".parse().unwrap()).unwrap();
@@ -138,6 +138,7 @@ mod tcp;
 mod timer_index;
 mod topology;
 mod udp;
+mod validate;
 
 pub use config::{Congestion, Keepalive, NetConfig, TcpConfig};
 pub use fault::{FaultOp, InjectedError};

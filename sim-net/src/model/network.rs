@@ -79,11 +79,17 @@ pub struct Network {
 impl Network {
     /// An empty network with default settings; `seed` feeds every random stream.
     pub fn new(seed: u64) -> Self {
-        Self::with_config(seed, NetConfig::default())
+        Self::build(seed, NetConfig::default())
     }
 
-    /// An empty network with the given settings.
-    pub fn with_config(seed: u64, cfg: NetConfig) -> Self {
+    /// An empty network with the given settings, or `InvalidInput` naming
+    /// the field that [`NetConfig::validate`] refuses.
+    pub fn with_config(seed: u64, cfg: NetConfig) -> io::Result<Self> {
+        cfg.validate()?;
+        Ok(Self::build(seed, cfg))
+    }
+
+    fn build(seed: u64, cfg: NetConfig) -> Self {
         Network {
             seed,
             cfg,

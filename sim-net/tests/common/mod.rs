@@ -17,7 +17,7 @@ pub fn two_nodes(latency: Time) -> (Network, NodeId, NodeId) {
 
 pub fn two_nodes_with(latency: Time, mut cfg: NetConfig) -> (Network, NodeId, NodeId) {
     cfg.default_link = LinkConfig::fixed(latency);
-    let mut net = Network::with_config(42, cfg);
+    let mut net = Network::with_config(42, cfg).unwrap();
     let a = net.add_node("a", &["10.0.0.1".parse().unwrap()]).unwrap();
     let b = net.add_node("b", &["10.0.0.2".parse().unwrap()]).unwrap();
     (net, a, b)
