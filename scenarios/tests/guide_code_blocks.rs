@@ -85,7 +85,11 @@ fn check(block: &Block, root: &Path, doctested: &str) -> Result<(), String> {
 
 /// The text after `<!-- KEY` in an HTML comment line, trimmed.
 fn comment<'a>(line: &'a str, key: &str) -> Option<&'a str> {
-    let inner = line.trim().strip_prefix("<!--")?.strip_suffix("-->")?.trim();
+    let inner = line
+        .trim()
+        .strip_prefix("<!--")?
+        .strip_suffix("-->")?
+        .trim();
     Some(inner.strip_prefix(key)?.trim())
 }
 
@@ -112,7 +116,10 @@ fn every_rust_block_of_the_guide_and_readme_is_compiled_or_says_why_not() {
             }
         }
     }
-    assert!(count >= 10, "only {count} rust blocks found: is the scan broken?");
+    assert!(
+        count >= 10,
+        "only {count} rust blocks found: is the scan broken?"
+    );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
@@ -124,6 +131,12 @@ fn the_check_catches_an_uncompiled_block_and_a_stale_copy() {
     assert_eq!(blocks.len(), 3);
     let verdicts: Vec<_> = blocks.iter().map(|b| check(b, &root, "")).collect();
     assert!(verdicts[0].as_ref().unwrap_err().contains("not compiled"));
-    assert!(verdicts[1].as_ref().unwrap_err().contains("not a verbatim copy"));
-    assert!(verdicts[2].as_ref().unwrap_err().contains("needs `<!-- ignore"));
+    assert!(verdicts[1]
+        .as_ref()
+        .unwrap_err()
+        .contains("not a verbatim copy"));
+    assert!(verdicts[2]
+        .as_ref()
+        .unwrap_err()
+        .contains("needs `<!-- ignore"));
 }

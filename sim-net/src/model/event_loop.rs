@@ -114,13 +114,9 @@ impl Network {
             .settle(|t, id| sockets.get(&id).is_some_and(|e| e.timer == Some(t)));
     }
 
-    /// Drains the readiness changes since the last call, in the order they happened.
-    pub fn take_notifications(&mut self) -> Vec<Notification> {
-        self.notifier.take()
-    }
-
-    /// Like [`take_notifications`](Self::take_notifications), appending to
-    /// `out` so that a caller draining after every operation reuses one buffer.
+    /// Moves the readiness changes since the last call, in the order they
+    /// happened, to the end of `out` (a driver that drains after every
+    /// operation reuses one buffer).
     pub fn drain_notifications_into(&mut self, out: &mut Vec<Notification>) {
         self.notifier.drain_into(out);
     }

@@ -16,10 +16,10 @@
 //!   [`Network::advance`] at that instant;
 //! - operations that cannot complete return `io::ErrorKind::WouldBlock`; readiness
 //!   changes are collected as [`Notification`]s, which the async socket layer drains
-//!   with [`Network::take_notifications`] to wake exactly the tasks waiting on each
+//!   with [`Network::drain_notifications_into`] to wake exactly the tasks waiting on each
 //!   socket (after it registered interest and got `WouldBlock`);
 //! - all randomness comes from ChaCha streams derived from the seed and a name
-//!   ([`stream_rng`]): one per link direction (`link:a->b`) and one per node
+//!   ([`sim_core::rng::stream`], the scheduler's own): one per link direction (`link:a->b`) and one per node
 //!   (`node:a`, for TCP initial sequence numbers), so adding a host or a link never
 //!   changes the draws of the others. No hash map is iterated anywhere.
 //!
@@ -87,7 +87,8 @@
 //!         }
 //!     }
 //!     // A real scheduler wakes tasks from these notifications instead of polling.
-//!     let _woken = net.take_notifications();
+//!     let mut woken = Vec::new();
+//!     net.drain_notifications_into(&mut woken);
 //!     let t = net.next_deadline().expect("more is in flight");
 //!     net.advance(t);
 //! };
@@ -142,7 +143,7 @@ mod validate;
 
 pub use config::{Congestion, Keepalive, NetConfig, TcpConfig};
 pub use fault::{FaultOp, InjectedError};
-pub use ids::{fnv1a_64, stream_rng, NodeId, SocketId, Time, MILLIS, SECS};
+pub use ids::{NodeId, SocketId, Time, MILLIS, SECS};
 pub use latency::{Latency, MAX_LATENCY};
 pub use link::LinkConfig;
 pub use loss::Loss;

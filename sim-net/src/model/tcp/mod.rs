@@ -395,8 +395,13 @@ impl Network {
 
     /// A segment arrived at its node: to its connection, to a listener (SYN), or
     /// answered with RST.
-    pub(crate) fn tcp_deliver(&mut self, now: Time, packet: Packet) {
-        let Body::Tcp(seg) = packet.body else { return };
+    pub(crate) fn tcp_deliver(&mut self, now: Time, mut packet: Packet) {
+        // The segment is taken out; the rest of the packet (its addresses
+        // and route) stays whole for the listener. An empty Vec does not
+        // allocate.
+        let Body::Tcp(seg) = std::mem::replace(&mut packet.body, Body::Udp(Vec::new())) else {
+            return;
+        };
         let (node, src, dst) = (packet.to_node, packet.src, packet.dst);
         if let Some(&id) = self.tcp_conns.get(&ConnKey::new(node, dst, src)) {
             self.conn_segment(now, id, seg);
@@ -404,12 +409,7 @@ impl Network {
         }
         if seg.syn && !seg.has_ack && !seg.rst {
             if let Some(lid) = self.find_listener(node, dst) {
-                self.listener_syn(
-                    now,
-                    lid,
-                    &packet_meta(packet.from_node, src, dst, packet.route),
-                    seg,
-                );
+                self.listener_syn(now, lid, &packet, seg);
                 return;
             }
         }
@@ -452,7 +452,8 @@ impl Network {
         best.map(|(_, id)| id)
     }
 
-    fn listener_syn(&mut self, now: Time, lid: SocketId, meta: &PacketMeta, seg: Segment) {
+    /// A SYN for listener `lid`, carried by `meta` (its body already taken).
+    fn listener_syn(&mut self, now: Time, lid: SocketId, meta: &Packet, seg: Segment) {
         let Some(entry) = self.sockets.get_mut(&lid) else {
             return;
         };
@@ -488,22 +489,5 @@ impl Network {
             l.half_open.insert(id);
         }
         self.flush_conn(now, id);
-    }
-}
-
-/// Where a SYN came from, for the connection it creates.
-struct PacketMeta {
-    from_node: NodeId,
-    src: SocketAddr,
-    dst: SocketAddr,
-    route: Route,
-}
-
-fn packet_meta(from_node: NodeId, src: SocketAddr, dst: SocketAddr, route: Route) -> PacketMeta {
-    PacketMeta {
-        from_node,
-        src,
-        dst,
-        route,
     }
 }

@@ -5,14 +5,12 @@
 //!
 //! Links: fixed 10 ms one way. `server` is 10.0.0.1, `client` 10.0.0.2.
 
-mod common_sockets;
-
 use std::io::ErrorKind;
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::Duration;
 
-use common_sockets::*;
+use crate::helpers::sockets::*;
 use sim_core::Harness;
 use sim_net::model::{DropReason, TcpState};
 use sim_net::{InjectedError, LinkConfig, Loss, Net, TcpListener, TcpStream, UdpSocket};

@@ -5,8 +5,6 @@
 //! Links: fixed 10 ms one way. Hosts get 10.0.0.1, .2, ... in the order they
 //! are added, unless `NetBuilder::addrs` says otherwise.
 
-mod common_sockets;
-
 use std::future::Future;
 use std::io::ErrorKind;
 use std::net::{IpAddr, SocketAddr};
@@ -15,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use common_sockets::*;
+use crate::helpers::sockets::*;
 use sim_net::{LinkConfig, Net, NetConfig, TcpListener, TcpStream, UdpSocket};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -56,7 +54,7 @@ fn binding_an_address_the_host_does_not_have_is_addr_not_available() {
             assert_eq!(err.kind(), ErrorKind::AddrNotAvailable);
             // An IPv6 address on a host without IPv6. (The IPv6 wildcard
             // binds: dual stack makes it serve IPv4, see
-            // sockets_dual_stack.rs.)
+            // sockets/dual_stack.rs.)
             let err = UdpSocket::bind("[fd00::9]:80").await.unwrap_err();
             assert_eq!(err.kind(), ErrorKind::AddrNotAvailable);
             assert!(err.to_string().contains("fd00::9"), "{err}");
@@ -261,7 +259,7 @@ fn lookup_host_resolves_names_literals_and_localhost() {
 /// A dual-stack host (`NetBuilder::addrs`): its name resolves to both
 /// addresses (IPv4 first), TCP and UDP work over IPv6, and with
 /// `bindv6only` IPv4 and IPv6 listeners on one port coexist (without it,
-/// `[::]:80` serves both families: see sockets_dual_stack.rs).
+/// `[::]:80` serves both families: see sockets/dual_stack.rs).
 #[test]
 fn ipv6_with_builder_addrs() {
     run(|sim| {

@@ -52,7 +52,8 @@ use crate::model::{InjectedError, SocketId};
 use crate::state::{Interest, NetState};
 use crate::tcp::listener_close as close_socket;
 
-mod more;
+mod options;
+mod ready;
 
 /// A UDP socket on the simulated network, like `tokio::net::UdpSocket`.
 #[derive(Debug)]

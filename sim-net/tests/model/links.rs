@@ -1,8 +1,6 @@
 //! Links and partitions through the network: one-way and two-way partitions,
 //! isolation, splits, heal, hold and release, and per-link random streams.
-mod common;
-
-use common::*;
+use crate::helpers::model::*;
 use sim_net::model::{
     DropReason, Latency, LinkConfig, Loss, Network, NodeId, SocketId, MILLIS, SECS,
 };

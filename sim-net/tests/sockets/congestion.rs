@@ -14,11 +14,9 @@
 //! (`partition_one_way`), writes exactly one segment, which the partition
 //! drops as it leaves, and heals the path at the same instant.
 
-mod common_sockets;
-
 use std::time::Duration;
 
-use common_sockets::*;
+use crate::helpers::sockets::*;
 use sim_core::Sim;
 use sim_net::model::{ConnectionInfo, SocketStats};
 use sim_net::{Congestion, Net, TcpConfig, TcpListener, TcpStream};

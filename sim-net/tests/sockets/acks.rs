@@ -6,11 +6,9 @@
 //! Links: fixed 10 ms one way. The client connects at 0 ms, is established
 //! at 20 ms and writes 100 bytes at once; they reach the server at 30 ms.
 
-mod common_sockets;
-
 use std::time::Duration;
 
-use common_sockets::*;
+use crate::helpers::sockets::*;
 use sim_core::Sim;
 use sim_net::{Net, TcpListener, TcpStream};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -7,9 +7,7 @@
 //! Links have a fixed one-way latency of 10 ms. `connected_pair` returns at
 //! 30 ms (the server accepts when the handshake's last ACK arrives); the
 //! client's SYN sample makes its RTO 200 ms.
-mod common;
-
-use common::*;
+use crate::helpers::model::*;
 use sim_net::model::{Congestion, NetConfig, Network, NodeId, SocketId, Time, MILLIS, SECS};
 
 const L: Time = 10 * MILLIS;

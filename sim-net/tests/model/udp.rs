@@ -1,11 +1,9 @@
 //! UDP at the model level: bind rules, MTU, receive buffer, broadcast, multicast,
 //! faults, and bad input that must give clear errors and never panic.
-mod common;
-
 use std::io::ErrorKind;
 use std::net::IpAddr;
 
-use common::*;
+use crate::helpers::model::*;
 use sim_net::model::{
     DropReason, InjectedError, LinkConfig, Loss, Network, Readiness, MILLIS, SECS,
 };
@@ -33,7 +31,7 @@ fn datagram_arrives_after_latency_and_wakes_reader() {
     );
     assert!(recv(&mut net, sb).is_none());
     assert_eq!(step(&mut net), Some(L));
-    let notes = net.take_notifications();
+    let notes = notifications(&mut net);
     assert_eq!(notes.len(), 1);
     assert_eq!(
         (notes[0].socket, notes[0].readiness),

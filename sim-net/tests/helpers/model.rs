@@ -1,5 +1,4 @@
 //! Helpers shared by the model tests: a small network, stepping, transfers.
-#![allow(dead_code)]
 
 use std::io;
 use std::net::SocketAddr;
@@ -167,4 +166,11 @@ pub fn read_n(net: &mut Network, sock: SocketId, n: usize, limit: Time) -> Vec<u
         }
     }
     got
+}
+
+/// The readiness changes since the last call, in order.
+pub fn notifications(net: &mut Network) -> Vec<sim_net::model::Notification> {
+    let mut out = Vec::new();
+    net.drain_notifications_into(&mut out);
+    out
 }

@@ -2,12 +2,10 @@
 //! vectored reads and writes, `poll_peek`, `take_error`, an abortive close
 //! with `set_zero_linger`, and `IP_TTL`.
 
-mod common_sockets;
-
 use std::future::poll_fn;
 use std::io::{ErrorKind, IoSlice, IoSliceMut};
 
-use common_sockets::*;
+use crate::helpers::sockets::*;
 use sim_net::{TcpListener, TcpStream};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest, ReadBuf, Ready};
 

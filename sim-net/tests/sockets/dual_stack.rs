@@ -9,12 +9,10 @@
 //! 10.0.0.1, .2, ... in the order they are added, unless
 //! `NetBuilder::addrs` says otherwise.
 
-mod common_sockets;
-
 use std::io::ErrorKind;
 use std::net::{IpAddr, SocketAddr};
 
-use common_sockets::*;
+use crate::helpers::sockets::*;
 use sim_net::{LinkConfig, Net, NetBuilder, TcpListener, TcpSocket, TcpStream, UdpSocket};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

@@ -2,13 +2,11 @@
 //! port, a chosen backlog, `SO_REUSEADDR` against TIME_WAIT, and the errors
 //! of a bad bind or connect.
 
-mod common_sockets;
-
 use std::io::ErrorKind;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common_sockets::*;
+use crate::helpers::sockets::*;
 use sim_net::{TcpConfig, TcpSocket, TcpStream};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

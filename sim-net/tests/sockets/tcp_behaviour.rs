@@ -7,12 +7,10 @@
 //! Hosts are added server first: `server` is 10.0.0.1, `client` 10.0.0.2 (the
 //! automatic addresses, in the order hosts are added).
 
-mod common_sockets;
-
 use std::io::ErrorKind;
 use std::time::Duration;
 
-use common_sockets::*;
+use crate::helpers::sockets::*;
 use sim_net::model::DropReason;
 use sim_net::{Keepalive, LinkConfig, Loss, TcpConfig, TcpListener, TcpStream};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

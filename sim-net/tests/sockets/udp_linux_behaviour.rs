@@ -6,12 +6,10 @@
 //! Links: fixed 10 ms one way. Hosts get 10.0.0.1, .2, .3 in the order they
 //! are added.
 
-mod common_sockets;
-
 use std::io::ErrorKind;
 use std::net::{Ipv4Addr, SocketAddr};
 
-use common_sockets::*;
+use crate::helpers::sockets::*;
 use sim_net::model::DropReason;
 use sim_net::UdpSocket;
 use tokio::io::Interest;

@@ -1,13 +1,10 @@
-//! The rest of tokio's `TcpStream` API: readiness for several interests at
-//! once, vectored reads and writes, `poll_peek`, `take_error`, an abortive
-//! close (`set_zero_linger`) and `IP_TTL`, so that code using them compiles
-//! and behaves as on Linux.
+//! Readiness and non-blocking I/O of a `TcpStream` beyond the basics:
+//! readiness for several interests at once, vectored `try_` reads and
+//! writes, and `poll_peek`, as tokio has them.
 
 use std::future::poll_fn;
 use std::io::{self, IoSlice, IoSliceMut};
-use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use tokio::io::{Interest as TokioInterest, ReadBuf, Ready};
 
@@ -109,39 +106,5 @@ impl TcpStream {
             }
             other => other,
         }
-    }
-
-    /// The error the connection failed with (reset, timed out ...), if it
-    /// failed. Unlike Linux's `SO_ERROR`, reading it does not clear it: the
-    /// connection stays failed.
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        state()?.model.borrow().tcp_error(self.id)
-    }
-
-    /// `SO_LINGER` with a zero timeout: closing or dropping the stream then
-    /// sends RST at once and discards unsent data, so the peer reads
-    /// `ConnectionReset` (an abortive close), instead of FIN after the data.
-    pub fn set_zero_linger(&self) -> io::Result<()> {
-        state()?.op(|m, _| m.tcp_set_zero_linger(self.id))
-    }
-
-    /// `Some(0)` after [`set_zero_linger`](Self::set_zero_linger), `None`
-    /// (a normal close) before.
-    pub fn linger(&self) -> io::Result<Option<Duration>> {
-        let zero = state()?.model.borrow().tcp_zero_linger(self.id)?;
-        Ok(zero.then_some(Duration::ZERO))
-    }
-
-    /// `IP_TTL` (64 unless set). The simulated network is one hop deep, so
-    /// every TTL from 1 to 255 delivers alike.
-    pub fn ttl(&self) -> io::Result<u32> {
-        Ok(self.ttl.load(Ordering::Relaxed))
-    }
-
-    /// Sets `IP_TTL`: 1 to 255, as Linux accepts; `InvalidInput` otherwise.
-    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
-        super::stream::check_ttl(ttl)?;
-        self.ttl.store(ttl, Ordering::Relaxed);
-        Ok(())
     }
 }

@@ -6,11 +6,9 @@
 //! (the run itself is fixed: `RngSeed::Fixed`). The same property runs twice:
 //! without congestion control (the default) and with NewReno (its reassembly
 //! queue, duplicate ACKs, fast retransmit and recovery under the same abuse).
-mod common;
-
 use std::io::ErrorKind;
 
-use common::*;
+use crate::helpers::model::*;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestCaseError};
 use sim_net::model::{Congestion, Latency, LinkConfig, Loss, NetConfig, Network, MILLIS, SECS};

@@ -2,15 +2,13 @@
 //! (`Swizzle`): which datagrams wait, until which instant, and which subset
 //! and order a seed picks.
 
-mod common_sockets;
-
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::io::ErrorKind;
 use std::rc::Rc;
 use std::time::Duration;
 
-use common_sockets::*;
+use crate::helpers::sockets::*;
 use sim_core::Sim;
 use sim_net::{Swizzle, UdpSocket};
 

@@ -1,11 +1,9 @@
 //! The behaviour table of the guide (docs/src/network.md, "TCP: what the peer
 //! sees"), at the model level, with exact error kinds and exact virtual times
 //! (fixed latencies make every instant predictable).
-mod common;
-
 use std::io::ErrorKind;
 
-use common::*;
+use crate::helpers::model::*;
 use sim_net::model::{
     DropReason, InjectedError, Keepalive, LinkConfig, Loss, NetConfig, Readiness, TcpConfig,
     TcpState, MILLIS, SECS,
@@ -140,13 +138,13 @@ fn full_send_buffer_gives_would_block_and_space_wakes_writer() {
     assert!(!net.can_write(c));
     let info = net.connection(s).unwrap();
     assert_eq!(info.recv_buffered, 4096);
-    net.take_notifications();
+    notifications(&mut net);
     let mut buf = vec![0; 4096];
     let now = net.now();
     assert_eq!(net.tcp_read(now, s, &mut buf).unwrap(), 4096);
     // The window update travels, the sender's buffer drains, the writer is woken.
     run_until(&mut net, 10 * SECS, |n| n.can_write(c)).unwrap();
-    let notes = net.take_notifications();
+    let notes = notifications(&mut net);
     assert!(notes
         .iter()
         .any(|n| n.socket == c && n.readiness == Readiness::Writable));
@@ -586,7 +584,7 @@ fn same_seed_same_trace() {
             if let Ok(n) = net.tcp_read(now, s, &mut buf) {
                 got += n;
             }
-            for n in net.take_notifications() {
+            for n in notifications(&mut net) {
                 trace.push((now, n.socket.0, format!("{:?}", n.readiness)));
             }
             step(&mut net).unwrap();
