@@ -103,7 +103,8 @@ impl NetBuilder {
 
     /// Gives host `name` these addresses instead of the automatic one (the
     /// first IPv4 is what its name resolves to first; add an IPv6 address
-    /// for a dual-stack host).
+    /// for a dual-stack host, or give only IPv6 addresses for an IPv6-only
+    /// host).
     pub fn addrs(mut self, name: &str, addrs: &[IpAddr]) -> NetBuilder {
         self.addrs.insert(name.to_string(), addrs.to_vec());
         self

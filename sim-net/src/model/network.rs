@@ -129,9 +129,9 @@ impl Network {
 
     // ----- nodes ------------------------------------------------------------------
 
-    /// Adds a node called `name` owning `addrs` (at least one IPv4 address; IPv6
-    /// optional). Names and addresses must be unique; unspecified, loopback,
-    /// multicast and broadcast addresses cannot be owned.
+    /// Adds a node called `name` owning `addrs`: IPv4, IPv6 or both (at
+    /// least one address). Names and addresses must be unique; unspecified,
+    /// loopback, multicast and broadcast addresses cannot be owned.
     pub fn add_node(&mut self, name: &str, addrs: &[IpAddr]) -> io::Result<NodeId> {
         if name.is_empty() {
             return Err(io::Error::new(
@@ -145,10 +145,10 @@ impl Network {
                 format!("a node named '{name}' already exists"),
             ));
         }
-        if !addrs.iter().any(IpAddr::is_ipv4) {
+        if addrs.is_empty() {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
-                format!("node '{name}' needs at least one IPv4 address"),
+                format!("node '{name}' needs at least one address"),
             ));
         }
         let mut seen = BTreeSet::new();

@@ -490,3 +490,37 @@ fn v6_only_udp_sockets_do_not_talk_ipv4() {
         two_families().install(sim);
     });
 }
+
+/// A host with IPv6 addresses only: its name resolves to IPv6, TCP to it
+/// works over IPv6, and it cannot reach an IPv4 address (no IPv4 source:
+/// `NetworkUnreachable`, as on Linux without an IPv4 route).
+#[test]
+fn an_ipv6_only_host_talks_ipv6_and_cannot_reach_ipv4() {
+    run(|sim| {
+        sim.host("server", || async {
+            let listener = TcpListener::bind("[::]:80").await?;
+            let (mut stream, peer) = listener.accept().await?;
+            assert_eq!(peer, sa("[fd00::2]:49152"));
+            stream.write_all(b"v6").await?;
+            std::future::pending().await
+        });
+        sim.client("client", async {
+            let addrs: Vec<_> = sim_net::lookup_host("server:80").await?.collect();
+            assert_eq!(addrs, [sa("[fd00::1]:80")]);
+            let mut stream = TcpStream::connect("server:80").await?;
+            assert_eq!(now(), ms(20));
+            let mut buf = [0u8; 2];
+            stream.read_exact(&mut buf).await?;
+            assert_eq!(&buf, b"v6");
+            let e = TcpStream::connect("10.0.0.3:80").await.unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::NetworkUnreachable, "{e}");
+            Ok(())
+        });
+        idle_host(sim, "v4");
+        Net::builder()
+            .default_link(LinkConfig::fixed(10 * MS))
+            .addrs("server", &[ip("fd00::1")])
+            .addrs("client", &[ip("fd00::2")])
+            .install(sim);
+    });
+}

@@ -579,3 +579,32 @@ fn bad_link_settings_fail_the_run_or_the_call_naming_the_field() {
         assert!(e.to_string().contains("LinkConfig::duplicate = 1.5"), "{e}");
     });
 }
+
+/// The fault calls as free functions: one `?` each from inside a host, and
+/// an unknown host name is a clear `NotFound` rather than a panic.
+#[test]
+fn fault_calls_as_free_functions_from_inside_a_host() {
+    run(|sim| {
+        idle_host(sim, "server");
+        sim.client("client", async {
+            let partitioned = || {
+                sim_net::net()?.with_model(|m| {
+                    let c = m.node_by_name("client").unwrap();
+                    let s = m.node_by_name("server").unwrap();
+                    (m.is_partitioned(c, s), m.is_partitioned(s, c))
+                })
+            };
+            sim_net::partition("client", "server")?;
+            assert_eq!(partitioned()?, (true, true));
+            sim_net::heal_one_way("client", "server")?;
+            assert_eq!(partitioned()?, (false, true));
+            sim_net::heal_all()?;
+            assert_eq!(partitioned()?, (false, false));
+            let e = sim_net::partition("client", "nobody").unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+            assert!(e.to_string().contains("nobody"), "{e}");
+            Ok(())
+        });
+        install(sim, 10);
+    });
+}
