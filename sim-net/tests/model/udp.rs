@@ -202,10 +202,17 @@ fn ipv6_nodes_and_mtu() {
     step(&mut net);
     let (d, from) = recv(&mut net, sb).unwrap();
     assert_eq!((d.as_slice(), from.ip()), (&b"six"[..], v6a));
-    // IPv4 required, special addresses refused, duplicates refused.
+    // IPv6 only allowed, no address refused, special addresses refused,
+    // duplicates refused.
+    net.add_node("v6only", &["2001:db8::3".parse().unwrap()])
+        .unwrap();
+    assert_eq!(
+        net.add_node("c", &[]).unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
     assert_eq!(
         net.add_node("c", &[v6a]).unwrap_err().kind(),
-        ErrorKind::InvalidInput
+        ErrorKind::AddrInUse
     );
     assert_eq!(
         net.add_node("d", &["10.0.0.1".parse().unwrap()])
