@@ -5,8 +5,8 @@ use std::io::ErrorKind;
 
 use crate::helpers::model::*;
 use sim_net::model::{
-    DropReason, InjectedError, Keepalive, LinkConfig, Loss, NetConfig, Readiness, TcpConfig,
-    TcpState, MILLIS, SECS,
+    DropReason, InjectedError, Keepalive, LinkConfig, Loss, NetConfig, Network, Readiness,
+    TcpConfig, TcpState, MILLIS, SECS,
 };
 
 const L: u64 = 10 * MILLIS;
@@ -630,4 +630,36 @@ fn connect_with_every_ephemeral_port_taken_is_addr_not_available_and_bind_addr_i
     assert!(e.to_string().contains("no free ephemeral port"), "{e}");
     let e = net.tcp_listen(0, a, addr("0.0.0.0:0"), 16).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::AddrInUse);
+}
+
+#[test]
+fn bad_tcp_settings_are_refused_naming_the_field() {
+    let (mut net, a, b) = two_nodes(L);
+    let bad = TcpConfig {
+        rto_min: 10 * SECS,
+        rto_max: SECS,
+        ..TcpConfig::default()
+    };
+    let e = net
+        .tcp_listen_with(0, b, addr("10.0.0.2:80"), 16, bad.clone())
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    assert!(e.to_string().contains("TcpConfig::rto_min"), "{e}");
+    let e = net
+        .tcp_connect_with(0, a, None, addr("10.0.0.2:80"), bad)
+        .unwrap_err();
+    assert!(e.to_string().contains("TcpConfig::rto_min"), "{e}");
+    let zero_mss = TcpConfig {
+        mss: 0,
+        ..TcpConfig::default()
+    };
+    let e = Network::with_config(
+        1,
+        NetConfig {
+            tcp: zero_mss,
+            ..NetConfig::default()
+        },
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("TcpConfig::mss = 0"), "{e}");
 }

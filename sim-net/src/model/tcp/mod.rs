@@ -107,6 +107,7 @@ impl Network {
     }
 
     /// Listens on `addr` (port 0 = ephemeral); accepted connections use `cfg`.
+    /// `InvalidInput` for settings that [`TcpConfig::validate`] refuses.
     pub fn tcp_listen_with(
         &mut self,
         now: Time,
@@ -115,6 +116,7 @@ impl Network {
         backlog: usize,
         cfg: TcpConfig,
     ) -> io::Result<SocketId> {
+        cfg.validate()?;
         let reuse_addr = cfg.reuse_addr;
         self.bind_new_socket(now, node, Proto::Tcp, addr, reuse_addr, |local| {
             SocketKind::Listener(TcpListener::new(local, backlog, cfg))
@@ -135,6 +137,7 @@ impl Network {
     }
 
     /// Starts connecting, optionally from a chosen local address, with `cfg`.
+    /// `InvalidInput` for settings that [`TcpConfig::validate`] refuses.
     pub fn tcp_connect_with(
         &mut self,
         now: Time,
@@ -143,6 +146,7 @@ impl Network {
         remote: SocketAddr,
         cfg: TcpConfig,
     ) -> io::Result<SocketId> {
+        cfg.validate()?;
         self.touch(now);
         self.live_node(node)?;
         // From here on the addresses are the wire's (IPv4 for a mapped one).
