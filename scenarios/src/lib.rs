@@ -72,3 +72,26 @@ pub mod wire;
 
 pub use params::{Param, Params};
 pub use registry::Scenario;
+
+/// The guide's chapters whose `rust` code blocks stand alone, compiled and
+/// run as doctests of this crate (which depends on every crate of the
+/// workspace with every feature). The adapter chapters are checked another
+/// way: their code blocks are copies of compiled files, and
+/// `tests/grpc.rs` and `tests/http.rs` check the copies.
+/// `tests/guide_code_blocks.rs` checks that every `rust` block of the guide
+/// is one or the other, or marked `ignore` with a reason.
+#[cfg(doctest)]
+pub mod guide {
+    #[doc = include_str!("../../docs/src/introduction.md")]
+    pub mod introduction {}
+    #[doc = include_str!("../../docs/src/concepts.md")]
+    pub mod concepts {}
+    #[doc = include_str!("../../docs/src/writing-tests.md")]
+    pub mod writing_tests {}
+    #[doc = include_str!("../../docs/src/faults.md")]
+    pub mod faults {}
+    #[doc = include_str!("../../docs/src/network.md")]
+    pub mod network {}
+    #[doc = include_str!("../../docs/src/internals.md")]
+    pub mod internals {}
+}

@@ -57,7 +57,8 @@ pub enum HostEvent {
     Resumed,
 }
 
-/// Model code stepped by the scheduler. See the [module docs](self).
+/// Model code stepped by the scheduler: an actor says when it next has
+/// work ([`Actor::next_deadline`]) and the scheduler steps it then.
 pub trait Actor {
     /// A name for traces and error messages.
     fn name(&self) -> &str;

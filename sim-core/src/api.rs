@@ -226,11 +226,7 @@ pub(crate) fn extension_in<T: 'static>(w: &World) -> Option<Rc<T>> {
     let id = TypeId::of::<T>();
     let extensions = w.extensions.borrow();
     let (_, value) = extensions.iter().find(|(t, _)| *t == id)?;
-    let raw = Rc::into_raw(value.clone()).cast::<T>();
-    // SAFETY: values are stored under their own `TypeId` (see
-    // `Sim::insert_extension`), so this one is an `Rc<T>`; dropping the
-    // vtable pointer of `Rc<dyn Any>` keeps the same allocation.
-    Some(unsafe { Rc::from_raw(raw) })
+    value.clone().downcast::<T>().ok()
 }
 
 /// Mixes a fact into the run's trace hash (a packet delivered, a decision

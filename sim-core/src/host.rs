@@ -110,7 +110,8 @@ fn seed_select(builder: &mut tokio::runtime::Builder, seed: &[u8; 32]) {
 #[cfg(not(tokio_unstable))]
 fn seed_select(_builder: &mut tokio::runtime::Builder, _seed: &[u8; 32]) {}
 
-/// Whether `tokio::select!` choices replay exactly (see [`seed_select`]).
+/// Whether `tokio::select!` choices replay exactly: true when built with
+/// `--cfg tokio_unstable`, which lets each host runtime be given a seed.
 pub const SELECT_IS_SEEDED: bool = cfg!(tokio_unstable);
 
 /// How many I/O events tokio's driver takes from the epoll per park. tokio's

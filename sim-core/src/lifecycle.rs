@@ -144,7 +144,11 @@ impl Sim {
             self.world.stopping.set(false);
             stopped
         };
-        crate::panics::take_caught();
+        // tokio catches a panic in a task's destructor and drops the rest:
+        // the hook recorded it, and it fails the run like any host panic
+        // (a crash or kill must not hide a bug in cleanup code).
+        let caught = crate::panics::take_caught();
+        let stopped = stopped.and_then(|()| caught.into_iter().next().map_or(Ok(()), Err));
         stopped.map(|_| true).map_err(|m| {
             let kind = ErrorKind::HostPanicked(format!("while its tasks were dropped: {m}"));
             self.world.error(Some(id), kind)
@@ -152,6 +156,9 @@ impl Sim {
     }
 
     fn crash_host(&mut self, id: HostId) -> Result<(), SimError> {
+        if self.mark_down_before_start(id) {
+            return Ok(());
+        }
         if self.hosts[id.index()].runtime().is_none() {
             return Ok(());
         }
@@ -163,7 +170,21 @@ impl Sim {
         Ok(())
     }
 
+    /// A host crashed or killed before the run started stays down until
+    /// `restart`, rather than being started with the others.
+    fn mark_down_before_start(&mut self, id: HostId) -> bool {
+        let slot = &mut self.hosts[id.index()];
+        if !matches!(slot.life, Life::NotStarted) {
+            return false;
+        }
+        slot.life = Life::Down;
+        true
+    }
+
     fn kill_host(&mut self, id: HostId) -> Result<(), SimError> {
+        if self.mark_down_before_start(id) {
+            return Ok(());
+        }
         if self.stop_runtime(id)? {
             let name = &self.hosts[id.index()].name;
             self.world.record(TraceKind::HostStop, id.0, 0, name);

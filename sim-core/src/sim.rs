@@ -164,7 +164,15 @@ impl Sim {
 
     fn add_host(&mut self, name: String, role: Role) -> HostId {
         let id = HostId(self.hosts.len() as u32);
-        if self.world.host_ids.borrow().contains_key(&name) {
+        if name.is_empty() {
+            // A host is named in faults, DNS and replay lines: it needs one.
+            self.setup_error.get_or_insert_with(|| {
+                self.world.error(
+                    None,
+                    ErrorKind::InvalidOperation("a host name must not be empty".into()),
+                )
+            });
+        } else if self.world.host_ids.borrow().contains_key(&name) {
             self.setup_error.get_or_insert_with(|| {
                 self.world.error(
                     None,
@@ -252,6 +260,16 @@ impl Sim {
     }
 
     // ----- queries -----
+
+    /// Fails the run before it starts, with
+    /// [`ErrorKind::InvalidOperation`](crate::ErrorKind::InvalidOperation)
+    /// and `message`: for an extension that finds its settings invalid when
+    /// it is installed (the first such error wins, as for host names).
+    pub fn fail_setup(&mut self, message: impl Into<String>) {
+        let message = message.into();
+        self.setup_error
+            .get_or_insert_with(|| self.world.error(None, ErrorKind::InvalidOperation(message)));
+    }
 
     /// The run's seed.
     pub fn seed(&self) -> u64 {

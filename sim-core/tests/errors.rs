@@ -221,6 +221,14 @@ fn misuse_gets_clear_errors() {
     );
 
     let e = fails(Builder::new(), |sim| {
+        sim.client("", async { Ok(()) });
+    });
+    assert!(
+        matches!(&e.kind, ErrorKind::InvalidOperation(m) if m.contains("host name must not be empty")),
+        "{e}"
+    );
+
+    let e = fails(Builder::new(), |sim| {
         sim.client("c", async {
             sim_core::crash("nobody")?;
             Ok(())
@@ -300,4 +308,59 @@ fn a_cpu_bound_loop_is_reported_and_aborted_instead_of_hanging() {
         "{stderr}"
     );
     assert!(stderr.contains("runs without awaiting"), "{stderr}");
+}
+
+/// A value whose destructor panics, held by a host's task.
+struct PanicsOnDrop(&'static str);
+
+impl Drop for PanicsOnDrop {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            panic!("{}", self.0);
+        }
+    }
+}
+
+#[test]
+fn a_panic_in_a_destructor_while_a_host_is_crashed_fails_the_run() {
+    let e = fails(Builder::new(), |sim| {
+        sim.host("victim", || async {
+            let _guard = PanicsOnDrop("boom while crashing");
+            std::future::pending::<()>().await;
+            Ok(())
+        });
+        sim.client("chaos", async {
+            tokio::time::sleep(ms(10)).await;
+            sim_core::crash("victim")?;
+            tokio::time::sleep(ms(10)).await;
+            Ok(())
+        });
+    });
+    assert!(
+        matches!(&e.kind, ErrorKind::HostPanicked(m) if m.contains("boom while crashing")),
+        "{e}"
+    );
+    assert_eq!(e.host.as_deref(), Some("victim"));
+    assert_eq!(e.time, SimTime::ZERO + ms(10));
+}
+
+#[test]
+fn a_panic_in_a_destructor_while_a_host_is_killed_fails_the_run() {
+    let e = fails(Builder::new(), |sim| {
+        sim.host("victim", || async {
+            let _guard = PanicsOnDrop("boom while killed");
+            std::future::pending::<()>().await;
+            Ok(())
+        });
+        sim.client("chaos", async {
+            tokio::time::sleep(ms(10)).await;
+            sim_core::kill("victim")?;
+            tokio::time::sleep(ms(10)).await;
+            Ok(())
+        });
+    });
+    assert!(
+        matches!(&e.kind, ErrorKind::HostPanicked(m) if m.contains("boom while killed")),
+        "{e}"
+    );
 }

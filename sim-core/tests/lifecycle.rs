@@ -320,3 +320,42 @@ fn stepping_lets_the_test_look_between_events() {
     assert_eq!(step_times.first(), Some(&0));
     assert_eq!(step_times.last(), Some(&200));
 }
+
+/// A host crashed (or killed) before the run starts stays down until
+/// `restart`: its factory does not run with the others.
+#[test]
+fn a_host_crashed_before_the_run_stays_down_until_restarted() {
+    let out = on_fresh_thread(|| {
+        let mut sim = Builder::new().build();
+        let (ticks, starts) = (Rc::new(Cell::new(0)), Rc::new(Cell::new(0)));
+        let (killed_ticks, killed_starts) = (Rc::new(Cell::new(0)), Rc::new(Cell::new(0)));
+        ticking_host(&mut sim, "crashed", ticks.clone(), starts.clone());
+        ticking_host(
+            &mut sim,
+            "killed",
+            killed_ticks.clone(),
+            killed_starts.clone(),
+        );
+        sim.crash("crashed").unwrap();
+        sim.kill("killed").unwrap();
+        assert_eq!(sim.host_state("crashed").unwrap(), HostState::Down);
+        assert_eq!(sim.host_state("killed").unwrap(), HostState::Down);
+        sim.run_for(ms(1050)).unwrap();
+        let down = (
+            ticks.get(),
+            starts.get(),
+            killed_ticks.get(),
+            killed_starts.get(),
+        );
+        sim.restart("crashed").unwrap();
+        sim.run_for(ms(1050)).unwrap();
+        (
+            down,
+            ticks.get(),
+            starts.get(),
+            sim.host_state("crashed").unwrap(),
+        )
+    });
+    assert_eq!(out.0, (0, 0, 0, 0), "nothing ran while down");
+    assert_eq!((out.1, out.2, out.3), (10, 1, HostState::Running));
+}

@@ -1,9 +1,10 @@
 //! Addresses and the simulation's DNS: host names resolve to the addresses
 //! of their nodes.
 //!
-//! Every host of the simulation has a name and at least one IPv4 address
-//! (10.0.0.1 for the first host, 10.0.0.2 for the second, ...; chosen
-//! otherwise with [`NetBuilder::addrs`](crate::NetBuilder::addrs)). Wherever
+//! Every host of the simulation has a name and an IPv4 address (10.0.0.1
+//! for the first host, 10.0.0.2 for the second, ...), or the IPv4 and IPv6
+//! addresses (IPv6 only is allowed) chosen with
+//! [`NetBuilder::addrs`](crate::NetBuilder::addrs). Wherever
 //! tokio takes an address, the simulated sockets take a [`ToSocketAddrs`]:
 //! `"server:80"`, `("server", 80)`, `"10.0.0.1:80"`, a `SocketAddr`.
 //!

@@ -49,6 +49,7 @@
 #[cfg(any(feature = "tonic", feature = "hyper", feature = "axum"))]
 mod adapters;
 mod addr;
+mod faults;
 pub mod model;
 mod net;
 mod state;
@@ -63,6 +64,10 @@ pub use adapters::hyper;
 #[cfg(feature = "tonic")]
 pub use adapters::tonic;
 pub use addr::{lookup_host, ToSocketAddrs};
+pub use faults::{
+    heal, heal_all, heal_node, heal_one_way, hold, hold_node, isolate, partition,
+    partition_one_way, release, release_all, release_node,
+};
 pub use model::{
     Congestion, InjectedError, Keepalive, Latency, LinkConfig, Loss, NetConfig, TcpConfig,
 };

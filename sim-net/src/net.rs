@@ -103,7 +103,8 @@ impl NetBuilder {
 
     /// Gives host `name` these addresses instead of the automatic one (the
     /// first IPv4 is what its name resolves to first; add an IPv6 address
-    /// for a dual-stack host).
+    /// for a dual-stack host, or give only IPv6 addresses for an IPv6-only
+    /// host).
     pub fn addrs(mut self, name: &str, addrs: &[IpAddr]) -> NetBuilder {
         self.addrs.insert(name.to_string(), addrs.to_vec());
         self
@@ -115,7 +116,16 @@ impl NetBuilder {
         if sim.extension::<NetState>().is_some() {
             return Net { _private: () };
         }
-        let state = Rc::new(NetState::new(Network::with_config(sim.seed(), self.config)));
+        let network = match Network::with_config(sim.seed(), self.config) {
+            Ok(network) => network,
+            Err(e) => {
+                // The run fails before it starts; the network installed
+                // meanwhile (with default settings) never carries a packet.
+                sim.fail_setup(format!("the network's settings: {e}"));
+                Network::new(sim.seed())
+            }
+        };
+        let state = Rc::new(NetState::new(network));
         *state.planned_addrs.borrow_mut() = self.addrs;
         sim.insert_extension(state.clone());
         for host in sim.hosts() {
@@ -164,6 +174,22 @@ impl Net {
         Ok((s.node_named(a)?, s.node_named(b)?))
     }
 
+    /// Two different hosts, for the calls that cut or hold the path between
+    /// two hosts: a host's path to itself is its loopback, which no fault
+    /// reaches, so asking for one is a mistake, refused.
+    fn distinct_pair(s: &NetState, what: &str, a: &str, b: &str) -> io::Result<(NodeId, NodeId)> {
+        if a == b {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "cannot {what} the path from host `{a}` to itself: its own traffic is loopback, \
+                     which partitions and holds do not touch"
+                ),
+            ));
+        }
+        Self::pair(s, a, b)
+    }
+
     /// The addresses of host `name`.
     pub fn addrs(&self, name: &str) -> io::Result<Vec<IpAddr>> {
         self.with(|s| {
@@ -174,18 +200,14 @@ impl Net {
 
     /// Sets the default link for pairs without a link of their own.
     pub fn set_default_link(&self, link: LinkConfig) -> io::Result<()> {
-        self.change(|m, _, _| {
-            m.set_default_link(link);
-            Ok(())
-        })
+        self.change(|m, _, _| m.set_default_link(link))
     }
 
     /// Sets the link from `from` to `to` (one direction).
     pub fn set_link(&self, from: &str, to: &str, link: LinkConfig) -> io::Result<()> {
         self.change(|m, s, _| {
             let (a, b) = Self::pair(s, from, to)?;
-            m.set_link(a, b, link);
-            Ok(())
+            m.set_link(a, b, link)
         })
     }
 
@@ -193,15 +215,14 @@ impl Net {
     pub fn set_link_both(&self, a: &str, b: &str, link: LinkConfig) -> io::Result<()> {
         self.change(|m, s, _| {
             let (x, y) = Self::pair(s, a, b)?;
-            m.set_link_both(x, y, link);
-            Ok(())
+            m.set_link_both(x, y, link)
         })
     }
 
     /// Drops everything sent from `from` to `to` (not the other way).
     pub fn partition_one_way(&self, from: &str, to: &str) -> io::Result<()> {
         self.change(|m, s, _| {
-            let (a, b) = Self::pair(s, from, to)?;
+            let (a, b) = Self::distinct_pair(s, "partition", from, to)?;
             m.partition_one_way(a, b);
             Ok(())
         })
@@ -210,7 +231,7 @@ impl Net {
     /// Drops everything between `a` and `b`, both ways.
     pub fn partition(&self, a: &str, b: &str) -> io::Result<()> {
         self.change(|m, s, _| {
-            let (x, y) = Self::pair(s, a, b)?;
+            let (x, y) = Self::distinct_pair(s, "partition", a, b)?;
             m.partition(x, y);
             Ok(())
         })
@@ -246,6 +267,17 @@ impl Net {
         })
     }
 
+    /// Heals the one direction `from -> to` of a partition, as the inverse
+    /// of [`partition_one_way`](Self::partition_one_way); the other
+    /// direction stays as it is.
+    pub fn heal_one_way(&self, from: &str, to: &str) -> io::Result<()> {
+        self.change(|m, s, _| {
+            let (a, b) = Self::pair(s, from, to)?;
+            m.heal_one_way(a, b);
+            Ok(())
+        })
+    }
+
     /// Heals every partition involving host `name`.
     pub fn heal_node(&self, name: &str) -> io::Result<()> {
         self.change(|m, s, _| {
@@ -265,7 +297,7 @@ impl Net {
     /// Holds packets from `from` to `to` (queued, not delivered) until released.
     pub fn hold(&self, from: &str, to: &str) -> io::Result<()> {
         self.change(|m, s, _| {
-            let (a, b) = Self::pair(s, from, to)?;
+            let (a, b) = Self::distinct_pair(s, "hold", from, to)?;
             m.hold(a, b);
             Ok(())
         })

@@ -4,7 +4,7 @@
 //! listener on `[::]:80` accepts connections made to any IPv4 address of its
 //! host on port 80, and an IPv6 socket may connect to an IPv4-mapped address
 //! (`[::ffff:10.0.0.2]:80`). Such a connection is IPv4 on the wire (its
-//! packets, its [`ConnKey`](super::network::ConnKey), routing and links use
+//! packets, its [`ConnKey`](super::tcp::demux::ConnKey), routing and links use
 //! the real IPv4 addresses); only what the application sees (`accept`'s peer,
 //! `local_addr`, `peer_addr`, the connection list) is the mapped form, as a
 //! real IPv6 socket reports it. [`NetConfig::bindv6only`] turns this off for
@@ -12,7 +12,7 @@
 //!
 //! The rules live here, as pure functions over addresses, so that the port
 //! table, the listener and UDP socket lookups, the connect path and UDP's
-//! send path (`udp_dual`) apply the same ones.
+//! send path (`udp::dual`) apply the same ones.
 //!
 //! [`NetConfig::bindv6only`]: super::NetConfig::bindv6only
 

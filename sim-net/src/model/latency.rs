@@ -96,7 +96,8 @@ impl Latency {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::ids::{stream_rng, MILLIS};
+    use crate::model::ids::MILLIS;
+    use sim_core::rng::stream as stream_rng;
 
     fn mean_of(l: &Latency, n: usize) -> f64 {
         let mut rng = stream_rng(1, "latency-test");

@@ -15,7 +15,7 @@ use std::collections::VecDeque;
 use rand::Rng;
 use rand_chacha::ChaCha20Rng;
 
-use super::ids::{stream_rng, Time, SECS};
+use super::ids::{Time, SECS};
 use super::latency::Latency;
 use super::loss::{chance, Loss, LossState};
 use super::packet::{Body, Packet};
@@ -133,7 +133,7 @@ pub(crate) struct Link {
 impl Link {
     pub(crate) fn new(seed: u64, from: &str, to: &str) -> Self {
         Link {
-            rng: stream_rng(seed, &format!("link:{from}->{to}")),
+            rng: sim_core::rng::stream(seed, &format!("link:{from}->{to}")),
             loss: LossState::default(),
             busy_until: 0,
             in_queue: VecDeque::new(),

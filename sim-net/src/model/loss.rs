@@ -71,7 +71,7 @@ impl LossState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::ids::stream_rng;
+    use sim_core::rng::stream as stream_rng;
 
     #[test]
     fn bernoulli_rate() {

@@ -16,10 +16,10 @@
 //!   [`Network::advance`] at that instant;
 //! - operations that cannot complete return `io::ErrorKind::WouldBlock`; readiness
 //!   changes are collected as [`Notification`]s, which the async socket layer drains
-//!   with [`Network::take_notifications`] to wake exactly the tasks waiting on each
+//!   with [`Network::drain_notifications_into`] to wake exactly the tasks waiting on each
 //!   socket (after it registered interest and got `WouldBlock`);
 //! - all randomness comes from ChaCha streams derived from the seed and a name
-//!   ([`stream_rng`]): one per link direction (`link:a->b`) and one per node
+//!   ([`sim_core::rng::stream`], the scheduler's own): one per link direction (`link:a->b`) and one per node
 //!   (`node:a`, for TCP initial sequence numbers), so adding a host or a link never
 //!   changes the draws of the others. No hash map is iterated anywhere.
 //!
@@ -30,7 +30,8 @@
 //! What each layer models, and what it leaves out, is documented in its module:
 //! links ([`LinkConfig`]), UDP (`udp`), TCP (`tcp`: a simplified but honest TCP
 //! with handshake, flow control, retransmission, persist and keepalive timers,
-//! half close and reset; no congestion control, no SACK), IPv4/IPv6 dual stack as
+//! half close and reset, and NewReno congestion control when
+//! [`TcpConfig::congestion`] asks for it; no SACK, no delayed ACK), IPv4/IPv6 dual stack as
 //! Linux does it by default (`dual_stack`, switched off with
 //! [`NetConfig::bindv6only`]), node crashes, restarts and kills (`lifecycle`),
 //! and fault injection ([`InjectedError`]).
@@ -48,7 +49,7 @@
 //! let mut net = Network::new(7);
 //! let client = net.add_node("client", &["10.0.0.1".parse().unwrap()]).unwrap();
 //! let server = net.add_node("server", &["10.0.0.2".parse().unwrap()]).unwrap();
-//! net.set_default_link(LinkConfig::fixed(10 * MILLIS));
+//! net.set_default_link(LinkConfig::fixed(10 * MILLIS)).unwrap();
 //!
 //! let listener = net.tcp_listen(0, server, "10.0.0.2:80".parse().unwrap(), 128).unwrap();
 //! let stream = net.tcp_connect(0, client, "10.0.0.2:80".parse().unwrap()).unwrap();
@@ -86,7 +87,8 @@
 //!         }
 //!     }
 //!     // A real scheduler wakes tasks from these notifications instead of polling.
-//!     let _woken = net.take_notifications();
+//!     let mut woken = Vec::new();
+//!     net.drain_notifications_into(&mut woken);
 //!     let t = net.next_deadline().expect("more is in flight");
 //!     net.advance(t);
 //! };
@@ -94,14 +96,30 @@
 //! assert_eq!(eof_at, 30 * MILLIS); // data and FIN left at 20 ms, 10 ms away
 //! ```
 
+//! # Layout
+//!
+//! One concern per file. [`Network`] (`network`) owns the state: nodes, the
+//! socket table, links, the in-flight queue and the timer index. The calls on
+//! it are spread by concern: `event_loop` (deadlines, advancing time,
+//! notifications), `switch` (routing, links, partitions on the way),
+//! `ports` (bind checks, ephemeral ports), `socket_api` (calls every socket
+//! answers), `tcp/` and `udp/` (the protocols), `lifecycle`, `topology`,
+//! `introspection`. Plain data types (`socket`, `stats`, `packet`, `link`,
+//! `tcp::conn`, `udp::socket`, ...) never import `network`, so the module
+//! graph has no cycle (a test in `sim-net/tests/model/` checks it). Imports
+//! use `super::` for a module's parent and siblings, and `crate::model::` to
+//! reach from `tcp/` or `udp/` files back to the model's own modules.
+
 #![warn(missing_docs)]
 
 mod config;
 mod dual_stack;
+mod event_loop;
 mod fault;
 mod icmp;
 pub(crate) mod id_window;
 mod ids;
+mod introspection;
 mod latency;
 mod lifecycle;
 mod link;
@@ -111,22 +129,25 @@ mod node;
 mod notify;
 mod packet;
 mod partition;
+mod ports;
 mod socket;
+mod socket_api;
 mod socket_table;
 mod stats;
+mod switch;
 mod tcp;
 mod timer_index;
 mod topology;
 mod udp;
-mod udp_dual;
-mod udp_options;
+mod validate;
 
 pub use config::{Congestion, Keepalive, NetConfig, TcpConfig};
 pub use fault::{FaultOp, InjectedError};
-pub use ids::{fnv1a_64, stream_rng, NodeId, SocketId, Time, MILLIS, SECS};
+pub use ids::{NodeId, SocketId, Time, MILLIS, SECS};
 pub use latency::{Latency, MAX_LATENCY};
 pub use link::LinkConfig;
 pub use loss::Loss;
 pub use network::Network;
 pub use notify::{Notification, Readiness};
-pub use stats::{ConnectionInfo, DropCounts, DropReason, LinkStats, SocketStats, TcpState};
+pub use stats::{ConnectionInfo, DropCounts, DropReason, LinkStats, SocketStats};
+pub use tcp::TcpState;

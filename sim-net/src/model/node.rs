@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use rand_chacha::ChaCha20Rng;
 
-use super::ids::{stream_rng, SocketId};
+use super::ids::SocketId;
 
 /// Transport protocol of a port binding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -35,7 +35,7 @@ impl Node {
             name: name.to_string(),
             addrs,
             up: true,
-            rng: stream_rng(seed, &format!("node:{name}")),
+            rng: sim_core::rng::stream(seed, &format!("node:{name}")),
             sockets: BTreeSet::new(),
             next_udp_port: first_port,
             next_tcp_port: first_port,

@@ -3,7 +3,7 @@
 //!
 //! The model never holds a `Waker`. Each operation and each `advance` records which
 //! socket became readable, writable, acceptable or closed; the socket layer drains
-//! them with [`Network::take_notifications`](super::Network::take_notifications) and
+//! them with [`Network::drain_notifications_into`](super::Network::drain_notifications_into) and
 //! wakes exactly the tasks that registered interest on that socket.
 
 use std::collections::BTreeSet;
@@ -64,11 +64,6 @@ impl Notifier {
         if self.seen.insert(n) {
             self.pending.push(n);
         }
-    }
-
-    pub(crate) fn take(&mut self) -> Vec<Notification> {
-        self.seen.clear();
-        std::mem::take(&mut self.pending)
     }
 
     /// Moves the pending notifications to the end of `out`, keeping this

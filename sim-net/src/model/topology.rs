@@ -1,25 +1,38 @@
 //! Links and partitions: the part of the [`Network`] API a test uses to shape and
 //! break the network.
 
+use std::io;
+
 use super::ids::{NodeId, Time};
 use super::link::LinkConfig;
 use super::network::Network;
 
 impl Network {
     /// Settings for every ordered pair without its own link settings.
-    pub fn set_default_link(&mut self, cfg: LinkConfig) {
+    ///
+    /// `InvalidInput`, naming the field, for settings that
+    /// [`LinkConfig::validate`] refuses; the links keep their settings then.
+    pub fn set_default_link(&mut self, cfg: LinkConfig) -> io::Result<()> {
+        cfg.validate()?;
         self.cfg.default_link = cfg;
+        Ok(())
     }
 
-    /// Settings of the one direction `from -> to`.
-    pub fn set_link(&mut self, from: NodeId, to: NodeId, cfg: LinkConfig) {
+    /// Settings of the one direction `from -> to` (checked as
+    /// [`set_default_link`](Self::set_default_link) checks them).
+    pub fn set_link(&mut self, from: NodeId, to: NodeId, cfg: LinkConfig) -> io::Result<()> {
+        cfg.validate()?;
         self.link_cfg.insert((from, to), cfg);
+        Ok(())
     }
 
-    /// The same settings for both directions between `a` and `b`.
-    pub fn set_link_both(&mut self, a: NodeId, b: NodeId, cfg: LinkConfig) {
+    /// The same settings for both directions between `a` and `b` (checked
+    /// as [`set_default_link`](Self::set_default_link) checks them).
+    pub fn set_link_both(&mut self, a: NodeId, b: NodeId, cfg: LinkConfig) -> io::Result<()> {
+        cfg.validate()?;
         self.link_cfg.insert((b, a), cfg.clone());
         self.link_cfg.insert((a, b), cfg);
+        Ok(())
     }
 
     /// Returns `from -> to` to the default settings.
@@ -66,6 +79,12 @@ impl Network {
     pub fn heal(&mut self, a: NodeId, b: NodeId) {
         self.partitions.unblock(a, b);
         self.partitions.unblock(b, a);
+    }
+
+    /// Unblocks `from -> to` only: the inverse of
+    /// [`partition_one_way`](Self::partition_one_way).
+    pub fn heal_one_way(&mut self, from: NodeId, to: NodeId) {
+        self.partitions.unblock(from, to);
     }
 
     /// Removes every partition involving `node`, its isolation included.

@@ -44,7 +44,8 @@ mod listener;
 mod socket;
 mod split;
 mod stream;
-mod stream_more;
+mod stream_options;
+mod stream_ready;
 
 pub(crate) use listener::close_socket as listener_close;
 pub use listener::TcpListener;

@@ -10,10 +10,10 @@
 use std::io;
 use std::net::SocketAddr;
 
-use super::super::ids::{NodeId, SocketId, Time};
-use super::super::network::Network;
-use super::super::node::Proto;
-use super::super::socket::SocketKind;
+use crate::model::ids::{NodeId, SocketId, Time};
+use crate::model::network::Network;
+use crate::model::node::Proto;
+use crate::model::socket::SocketKind;
 
 impl Network {
     /// Binds a TCP socket of `node` to `addr` (port 0: a free ephemeral port,

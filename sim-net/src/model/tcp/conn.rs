@@ -27,10 +27,10 @@ use super::reassembly::Reassembly;
 use super::recv_buf::RecvBuffer;
 use super::rtt::RttEstimator;
 use super::send_buf::SendBuffer;
+use super::state::TcpState;
 use crate::model::config::{Congestion, TcpConfig};
 use crate::model::ids::{NodeId, Time};
 use crate::model::packet::{Route, Segment};
-use crate::model::stats::TcpState;
 
 /// SYN-ACK retransmissions before a half-open connection is forgotten (Linux
 /// `tcp_synack_retries`).

@@ -10,6 +10,9 @@ mod addrs;
 mod bound;
 mod congestion;
 pub(crate) mod conn;
+pub(crate) mod deferred_acks;
+pub(crate) mod demux;
+mod dispatch;
 pub(crate) mod listener;
 mod reassembly;
 mod receiving;
@@ -17,7 +20,13 @@ mod recv_buf;
 mod rtt;
 mod send_buf;
 mod sending;
+pub(crate) mod state;
 mod timers;
+
+#[cfg(test)]
+mod tests;
+
+pub use self::state::TcpState;
 
 use std::io;
 use std::net::SocketAddr;
@@ -25,12 +34,13 @@ use std::net::SocketAddr;
 use rand::Rng;
 
 use self::conn::{rst_for, TcpConn};
+use self::demux::ConnKey;
 use self::listener::TcpListener;
 use super::config::{Keepalive, TcpConfig};
 use super::dual_stack::{is_v6_wildcard, matches, unmap, Match};
 use super::fault::FaultOp;
 use super::ids::{NodeId, SocketId, Time};
-use super::network::{ConnKey, Network};
+use super::network::Network;
 use super::node::Proto;
 use super::notify::Readiness;
 use super::packet::{Body, Packet, Route, Segment};
@@ -97,6 +107,7 @@ impl Network {
     }
 
     /// Listens on `addr` (port 0 = ephemeral); accepted connections use `cfg`.
+    /// `InvalidInput` for settings that [`TcpConfig::validate`] refuses.
     pub fn tcp_listen_with(
         &mut self,
         now: Time,
@@ -105,6 +116,7 @@ impl Network {
         backlog: usize,
         cfg: TcpConfig,
     ) -> io::Result<SocketId> {
+        cfg.validate()?;
         let reuse_addr = cfg.reuse_addr;
         self.bind_new_socket(now, node, Proto::Tcp, addr, reuse_addr, |local| {
             SocketKind::Listener(TcpListener::new(local, backlog, cfg))
@@ -125,6 +137,7 @@ impl Network {
     }
 
     /// Starts connecting, optionally from a chosen local address, with `cfg`.
+    /// `InvalidInput` for settings that [`TcpConfig::validate`] refuses.
     pub fn tcp_connect_with(
         &mut self,
         now: Time,
@@ -133,6 +146,7 @@ impl Network {
         remote: SocketAddr,
         cfg: TcpConfig,
     ) -> io::Result<SocketId> {
+        cfg.validate()?;
         self.touch(now);
         self.live_node(node)?;
         // From here on the addresses are the wire's (IPv4 for a mapped one).
@@ -163,7 +177,14 @@ impl Network {
         };
         let port = match local {
             Some(l) if l.port() != 0 => l.port(),
-            _ => self.ephemeral_port(node, Proto::Tcp)?,
+            // Linux's `connect` fails with EADDRNOTAVAIL when no ephemeral
+            // port is left (only `bind` to port 0 says EADDRINUSE).
+            _ => self.ephemeral_port(node, Proto::Tcp).map_err(|e| {
+                io::Error::new(
+                    io::ErrorKind::AddrNotAvailable,
+                    format!("connect to {asked}: {e}"),
+                )
+            })?,
         };
         let local_addr = SocketAddr::new(src_ip, port);
         if self
@@ -378,8 +399,13 @@ impl Network {
 
     /// A segment arrived at its node: to its connection, to a listener (SYN), or
     /// answered with RST.
-    pub(crate) fn tcp_deliver(&mut self, now: Time, packet: Packet) {
-        let Body::Tcp(seg) = packet.body else { return };
+    pub(crate) fn tcp_deliver(&mut self, now: Time, mut packet: Packet) {
+        // The segment is taken out; the rest of the packet (its addresses
+        // and route) stays whole for the listener. An empty Vec does not
+        // allocate.
+        let Body::Tcp(seg) = std::mem::replace(&mut packet.body, Body::Udp(Vec::new())) else {
+            return;
+        };
         let (node, src, dst) = (packet.to_node, packet.src, packet.dst);
         if let Some(&id) = self.tcp_conns.get(&ConnKey::new(node, dst, src)) {
             self.conn_segment(now, id, seg);
@@ -387,12 +413,7 @@ impl Network {
         }
         if seg.syn && !seg.has_ack && !seg.rst {
             if let Some(lid) = self.find_listener(node, dst) {
-                self.listener_syn(
-                    now,
-                    lid,
-                    &packet_meta(packet.from_node, src, dst, packet.route),
-                    seg,
-                );
+                self.listener_syn(now, lid, &packet, seg);
                 return;
             }
         }
@@ -435,7 +456,8 @@ impl Network {
         best.map(|(_, id)| id)
     }
 
-    fn listener_syn(&mut self, now: Time, lid: SocketId, meta: &PacketMeta, seg: Segment) {
+    /// A SYN for listener `lid`, carried by `meta` (its body already taken).
+    fn listener_syn(&mut self, now: Time, lid: SocketId, meta: &Packet, seg: Segment) {
         let Some(entry) = self.sockets.get_mut(&lid) else {
             return;
         };
@@ -471,22 +493,5 @@ impl Network {
             l.half_open.insert(id);
         }
         self.flush_conn(now, id);
-    }
-}
-
-/// Where a SYN came from, for the connection it creates.
-struct PacketMeta {
-    from_node: NodeId,
-    src: SocketAddr,
-    dst: SocketAddr,
-    route: Route,
-}
-
-fn packet_meta(from_node: NodeId, src: SocketAddr, dst: SocketAddr, route: Route) -> PacketMeta {
-    PacketMeta {
-        from_node,
-        src,
-        dst,
-        route,
     }
 }

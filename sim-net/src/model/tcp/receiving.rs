@@ -57,10 +57,12 @@ impl TcpConn {
         }
         if seg.syn {
             if self.phase == Phase::SynRcvd && !seg.has_ack {
-                // Our SYN-ACK was lost: the client retried its SYN.
+                // Our SYN-ACK was lost: the client retried its SYN. Sent
+                // again, the SYN-ACK counts as retransmitted, as in Linux.
                 let mut syn_ack = self.segment(self.iss, Vec::new(), false);
                 syn_ack.syn = true;
                 self.out.push(syn_ack);
+                self.retransmits += 1;
             } else {
                 // Our final ACK was lost: the server retried its SYN-ACK.
                 self.send_ack();
@@ -80,11 +82,14 @@ impl TcpConn {
             self.snd_nxt = self.snd_nxt.max(self.snd_una);
             self.snd_wnd = seg.window;
             self.rtx_at = None;
-            self.retries = 0;
             self.connect_deadline = None;
-            if self.retries == 0 {
+            // Karn's rule: a SYN-ACK sent more than once (on its timer, or
+            // again for a repeated SYN) gives no sample, as the ACK may
+            // answer any copy. Linux checks the same (`req->num_retrans`).
+            if self.retransmits == 0 {
                 self.rtt.sample(now - self.syn_sent_at);
             }
+            self.retries = 0;
             self.unacked_since = None;
             self.events.push(ConnEvent::Established);
             self.events.push(ConnEvent::Writable);
