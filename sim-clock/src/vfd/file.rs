@@ -17,7 +17,7 @@ pub type Readiness = u32;
 ///
 /// The crate that owns a kind of object implements this trait and hands
 /// instances to sim-clock's descriptor table (see
-/// [`crate::vfd::Factories`]); the interposed `read`, `write`, `close`,
+/// [`crate::vfd::set_epoll_factory`] and its siblings); the interposed `read`, `write`, `close`,
 /// `epoll_ctl`, ... find the object by number and call it. Every method has
 /// the answer Linux gives for an object that does not support the call, so
 /// an implementation overrides only what its kind does.
