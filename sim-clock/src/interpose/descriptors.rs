@@ -114,14 +114,18 @@ pub unsafe extern "C" fn write(
     if is_virtual(fd) {
         // SAFETY: the caller passed `count_` readable bytes.
         let data = unsafe { bytes(buf, count_) };
-        if !is_sim_thread() {
-            return foreign_write(fd, data);
-        }
-        let Some(open) = lookup("write", fd) else {
-            return -1;
+        // The hot path of every cross-host wake: one table lookup.
+        return match vfd::get(fd) {
+            Some(open) => {
+                let r = open.file.write(data, open.nonblocking());
+                finish("write", fd, &open, r)
+            }
+            None if !is_sim_thread() => foreign_write(fd, data),
+            None => {
+                set_errno(libc::EBADF);
+                -1
+            }
         };
-        let r = open.file.write(data, open.nonblocking());
-        return finish("write", fd, &open, r);
     }
     count("write");
     // SAFETY: forwarding the caller's arguments unchanged.

@@ -246,14 +246,20 @@ pub(crate) fn is_epoll(fd: libc::c_int) -> bool {
 }
 
 /// Applies what threads outside the simulation did to its descriptors
-/// (writes to a host's waker): called with the wake-ups after each event.
+/// (writes to a host's waker): called with the wake-ups after each event,
+/// so the check is inline and the work out of line.
+#[inline]
 pub(crate) fn apply_foreign_ops() {
-    let Some(inbox) = INBOX.try_with(|i| i.get()).ok().flatten() else {
-        return;
-    };
-    if !inbox.has_pending() {
-        return;
+    if let Ok(Some(inbox)) = INBOX.try_with(|i| i.get()) {
+        if inbox.has_pending() {
+            apply_pending(inbox);
+        }
     }
+}
+
+#[cold]
+#[inline(never)]
+fn apply_pending(inbox: &'static slots::Inbox) {
     for op in inbox.take() {
         match op {
             slots::ForeignOp::Write { fd, bytes } => {
