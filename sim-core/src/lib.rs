@@ -45,11 +45,13 @@
 
 mod actor;
 mod api;
+pub mod artifacts;
 mod builder;
 mod error;
 pub mod harness;
 mod host;
 mod ids;
+pub mod journal;
 mod lifecycle;
 pub mod logging;
 mod panics;
@@ -66,11 +68,13 @@ pub use api::{
     kill, name_of, pause, restart, resume, seed, set_clock_drift, set_clock_offset, sim_time,
     trace_note, ClockOffset,
 };
+pub use artifacts::ArtifactSource;
 pub use builder::Builder;
 pub use error::{ErrorKind, SimError};
 pub use harness::Harness;
 pub use host::{BoxError, Result, SELECT_IS_SEEDED};
 pub use ids::{ActorId, HostId};
+pub use journal::RecordOptions;
 pub use rng::{rng, SimRng};
 pub use sim::{HostState, RunReport, Sim};
 pub use sim_clock::SimTime;
