@@ -16,13 +16,20 @@
 //!     assert!(failure.replay.ends_with(&format!("run broken --seed {}", failure.seed)));
 //! }
 //! ```
+//!
+//! With an [`ArtifactRequest`] ([`run_seeds_with`]), seeds also leave their
+//! artifacts (`trace.jsonl`, `packets.pcapng`, `dropped.pcapng`,
+//! `timeline.html`) in `<dir>/<scenario>/<seed>/`: failed seeds only, or
+//! every seed.
 
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use sim_core::artifacts::ArtifactPolicy;
 use sim_core::harness::FailureCause;
-use sim_core::{Harness, RunReport};
+use sim_core::{Harness, RecordOptions, RunReport};
 
 use crate::params::Params;
 use crate::registry::Scenario;
@@ -59,6 +66,26 @@ pub struct SeedFailure {
     pub replay: String,
     /// Real time the run took.
     pub wall: Duration,
+    /// The folder of the seed's artifacts, if it wrote them.
+    pub artifacts: Option<PathBuf>,
+}
+
+/// Which seeds of a run leave artifacts, and where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArtifactRequest {
+    /// Seed `s` of scenario `n` writes into `dir/n/s/`.
+    pub dir: PathBuf,
+    /// Every seed, not only the failed ones.
+    pub every_seed: bool,
+    /// How much a recording run keeps.
+    pub options: RecordOptions,
+}
+
+impl ArtifactRequest {
+    /// The folder of `seed` of `scenario`.
+    pub fn seed_dir(&self, scenario: &Scenario, seed: u64) -> PathBuf {
+        self.dir.join(scenario.name).join(seed.to_string())
+    }
 }
 
 /// Every outcome of one scenario over a set of seeds.
@@ -144,6 +171,18 @@ pub fn run_seeds(
     jobs: usize,
     on_done: &(dyn Fn(&SeedOutcome) + Sync),
 ) -> ScenarioRun {
+    run_seeds_with(scenario, params, seeds, jobs, None, on_done)
+}
+
+/// Like [`run_seeds`], writing artifacts as `artifacts` asks.
+pub fn run_seeds_with(
+    scenario: &'static Scenario,
+    params: &Params,
+    seeds: &[u64],
+    jobs: usize,
+    artifacts: Option<&ArtifactRequest>,
+    on_done: &(dyn Fn(&SeedOutcome) + Sync),
+) -> ScenarioRun {
     let started = Instant::now();
     let next = AtomicUsize::new(0);
     let slots: Mutex<Vec<Option<SeedOutcome>>> = Mutex::new(vec![None; seeds.len()]);
@@ -152,7 +191,7 @@ pub fn run_seeds(
         let Some(&seed) = seeds.get(i) else {
             return;
         };
-        let outcome = run_seed(scenario, params, seed);
+        let outcome = run_seed_with(scenario, params, seed, artifacts);
         on_done(&outcome);
         // A worker never panics while holding the lock, so it is not poisoned.
         slots.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(outcome);
@@ -179,27 +218,52 @@ pub fn run_seeds(
 
 /// Runs one seed on a fresh thread and describes how it ended.
 pub fn run_seed(scenario: &'static Scenario, params: &Params, seed: u64) -> SeedOutcome {
+    run_seed_with(scenario, params, seed, None)
+}
+
+/// Like [`run_seed`], writing artifacts as `artifacts` asks.
+pub fn run_seed_with(
+    scenario: &'static Scenario,
+    params: &Params,
+    seed: u64,
+    artifacts: Option<&ArtifactRequest>,
+) -> SeedOutcome {
     let started = Instant::now();
-    let result = Harness::new()
+    let mut harness = Harness::new()
         .ignore_env()
         .builder(scenario.builder(params))
         .seeds([seed])
-        .try_run(scenario.setup_with(params));
+        .artifacts(ArtifactPolicy::Never);
+    if let Some(a) = artifacts {
+        harness = harness
+            .artifacts(if a.every_seed {
+                ArtifactPolicy::Always
+            } else {
+                ArtifactPolicy::OnFailure
+            })
+            .artifacts_dir(a.dir.join(scenario.name))
+            .record_options(a.options);
+    }
+    let result = harness.try_run(scenario.setup_with(params));
+    let mut written = None;
     let failure = match result {
         Ok(mut reports) => match reports.pop() {
             Some(report) => return SeedOutcome::Passed(report),
             None => (0, format!("seed {seed}: the harness ran no simulation")),
         },
-        Err(f) => match f.cause {
-            FailureCause::Run(e) => (e.time.as_nanos(), e.to_string()),
-            FailureCause::SetupPanicked(m) => (
-                0,
-                format!("seed {seed}: the scenario's setup panicked: {m}"),
-            ),
-            FailureCause::Nondeterministic(d) => {
-                (0, format!("seed {seed} is not deterministic: {d}"))
+        Err(f) => {
+            written = f.artifacts.clone();
+            match f.cause {
+                FailureCause::Run(e) => (e.time.as_nanos(), e.to_string()),
+                FailureCause::SetupPanicked(m) => (
+                    0,
+                    format!("seed {seed}: the scenario's setup panicked: {m}"),
+                ),
+                FailureCause::Nondeterministic(d) => {
+                    (0, format!("seed {seed} is not deterministic: {d}"))
+                }
             }
-        },
+        }
     };
     SeedOutcome::Failed(SeedFailure {
         seed,
@@ -207,5 +271,11 @@ pub fn run_seed(scenario: &'static Scenario, params: &Params, seed: u64) -> Seed
         message: failure.1,
         replay: scenario.replay_command(seed, params),
         wall: started.elapsed(),
+        artifacts: written,
     })
+}
+
+/// Whether `dir` holds a seed's artifacts.
+pub fn has_artifacts(dir: &Path) -> bool {
+    dir.join("trace.jsonl").is_file()
 }

@@ -6,6 +6,7 @@
 //! | `SIM_SEED=S` | run seed `S` only (the replay of a failure) |
 //! | `SIM_SEEDS=N` | sweep `N` seeds, starting from the first configured one |
 //! | `SIM_CHECK_DETERMINISM=1` | run each seed twice and compare the traces event by event |
+//! | `SIM_ARTIFACTS=1` / `=0` | every seed writes its artifacts / none does (default: failed seeds; see [`crate::artifacts`]) |
 //!
 //! On failure [`Harness::run`] panics with the seed, the cause, and the
 //! exact command that replays it:
@@ -13,6 +14,7 @@
 //! ```text
 //! seed 17, virtual time 2.000000000s, host `client`: client panicked: lost a write at tests/kv.rs:40
 //! replay: SIM_SEED=17 cargo test -p my-service -- kv_survives_crash --exact
+//! artifacts: target/simnet/my-service/kv_survives_crash/17
 //! ```
 //!
 //! ```
@@ -25,8 +27,10 @@
 //! ```
 
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::artifacts::{self, ArtifactPolicy};
 use crate::builder::Builder;
 use crate::error::SimError;
 use crate::sim::{RunReport, Sim};
@@ -39,6 +43,7 @@ pub struct Harness {
     seeds: Vec<u64>,
     check_determinism: bool,
     use_env: bool,
+    pub(crate) artifacts: artifacts::Settings,
 }
 
 /// Why a harness run failed, with the command that replays it.
@@ -50,6 +55,8 @@ pub struct Failure {
     pub cause: FailureCause,
     /// A shell command that runs this seed again.
     pub replay: String,
+    /// The folder holding the seed's artifacts, if they were written.
+    pub artifacts: Option<PathBuf>,
 }
 
 /// What went wrong in a failed seed.
@@ -74,7 +81,11 @@ impl fmt::Display for Failure {
                 write!(f, "seed {} is not deterministic: {d}", self.seed)?
             }
         }
-        write!(f, "\nreplay: {}", self.replay)
+        write!(f, "\nreplay: {}", self.replay)?;
+        if let Some(dir) = &self.artifacts {
+            write!(f, "\nartifacts: {}", dir.display())?;
+        }
+        Ok(())
     }
 }
 
@@ -102,6 +113,7 @@ impl Harness {
             seeds: vec![0],
             check_determinism: false,
             use_env: true,
+            artifacts: artifacts::Settings::default(),
         }
     }
 
@@ -173,15 +185,35 @@ impl Harness {
         let setup = Arc::new(setup);
         let (seeds, check) = self.resolved();
         let mut reports = Vec::with_capacity(seeds.len());
+        let policy = self.artifacts.policy(self.use_env);
         for seed in seeds {
-            let fail = |cause| Failure {
-                seed,
-                cause,
-                replay: replay_command(seed),
+            let dir = self.artifacts.dir(seed, self.use_env);
+            let always = (policy == ArtifactPolicy::Always).then(|| dir.clone());
+            let fail = |cause| {
+                // A failed seed that did not record runs once more, recording.
+                let artifacts = match (&cause, policy) {
+                    (FailureCause::Run(_), ArtifactPolicy::OnFailure) => {
+                        // Deterministic: it fails again, the same way.
+                        let _ = self.run_seed(seed, false, Some(dir.clone()), setup.clone());
+                        Some(dir.clone())
+                    }
+                    (_, ArtifactPolicy::Always) => Some(dir.clone()),
+                    _ => None,
+                };
+                Failure {
+                    seed,
+                    cause,
+                    replay: replay_command(seed),
+                    artifacts: artifacts.filter(|d| d.join("trace.jsonl").exists()),
+                }
             };
-            let (report, first) = self.run_seed(seed, check, setup.clone()).map_err(fail)?;
+            let (report, first) = self
+                .run_seed(seed, check, always.clone(), setup.clone())
+                .map_err(fail)?;
             if check {
-                let (_, second) = self.run_seed(seed, check, setup.clone()).map_err(fail)?;
+                let (_, second) = self
+                    .run_seed(seed, check, None, setup.clone())
+                    .map_err(fail)?;
                 let (a, b) = (first.unwrap_or_default(), second.unwrap_or_default());
                 if let Some(d) = first_divergence(&a, &b) {
                     return Err(fail(FailureCause::Nondeterministic(Box::new(d))));
@@ -196,16 +228,25 @@ impl Harness {
         &self,
         seed: u64,
         record: bool,
+        artifacts_dir: Option<PathBuf>,
         setup: Arc<F>,
     ) -> Result<(RunReport, Option<Vec<TraceEvent>>), FailureCause>
     where
         F: Fn(&mut Sim) + Send + Sync + 'static,
     {
         let builder = self.builder.clone().seed(seed).record_trace(record);
+        let options = self.artifacts.options(self.use_env);
         run_on_fresh_thread(seed, move || {
             let mut sim = builder.try_build()?;
+            let _log = artifacts_dir
+                .as_ref()
+                .map(|_| artifacts::harness::start(&mut sim, options));
             setup(&mut sim);
-            let report = sim.run()?;
+            let result = sim.run();
+            if let Some(dir) = &artifacts_dir {
+                artifacts::harness::finish(&mut sim, dir);
+            }
+            let report = result?;
             Ok((report, sim.take_trace_events()))
         })
     }

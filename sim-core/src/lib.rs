@@ -45,12 +45,14 @@
 
 mod actor;
 mod api;
+pub mod artifacts;
 mod builder;
 mod descriptors;
 mod error;
 pub mod harness;
 mod host;
 mod ids;
+pub mod journal;
 mod lifecycle;
 pub mod logging;
 mod panics;
@@ -67,11 +69,13 @@ pub use api::{
     kill, name_of, pause, restart, resume, seed, set_clock_drift, set_clock_offset, sim_time,
     trace_note, ClockOffset,
 };
+pub use artifacts::ArtifactSource;
 pub use builder::Builder;
 pub use error::{ErrorKind, SimError};
 pub use harness::Harness;
 pub use host::{BoxError, Result, SELECT_IS_SEEDED};
 pub use ids::{ActorId, HostId};
+pub use journal::RecordOptions;
 pub use rng::{rng, SimRng};
 pub use sim::{HostState, RunReport, Sim};
 pub use sim_clock::SimTime;

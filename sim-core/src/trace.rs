@@ -3,11 +3,15 @@
 //! Every event the scheduler dispatches is folded into a running hash
 //! ([`Trace::hash`]), identical for the same binary and seed in any process.
 //! With recording on, the events are also kept so that two runs of one seed
-//! can be compared event by event ([`first_divergence`]).
+//! can be compared event by event ([`first_divergence`]). With a
+//! [journal](crate::journal), each event is kept there too, for the
+//! artifacts of the run; neither list changes the hash.
 
 use std::fmt;
 
 use sim_clock::SimTime;
+
+use crate::journal::Journal;
 
 /// What kind of thing happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -89,7 +93,10 @@ impl fmt::Display for TraceEvent {
 pub struct Trace {
     hash: u64,
     count: u64,
+    /// Whether `events` or `journal` is on: one branch on the hot path.
+    keeping: bool,
     events: Option<Vec<TraceEvent>>,
+    journal: Option<Journal>,
 }
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
@@ -100,8 +107,24 @@ impl Trace {
         Trace {
             hash: FNV_OFFSET,
             count: 0,
+            keeping: record,
             events: record.then(Vec::new),
+            journal: None,
         }
+    }
+
+    /// Starts keeping a journal (see [`crate::journal`]).
+    pub(crate) fn start_journal(&mut self, journal: Journal) {
+        self.journal = Some(journal);
+        self.keeping = true;
+    }
+
+    pub(crate) fn journal(&self) -> Option<&Journal> {
+        self.journal.as_ref()
+    }
+
+    pub(crate) fn journal_mut(&mut self) -> Option<&mut Journal> {
+        self.journal.as_mut()
     }
 
     #[inline]
@@ -119,14 +142,18 @@ impl Trace {
             self.hash = (self.hash ^ word).wrapping_mul(FNV_PRIME);
         }
         self.count += 1;
-        if self.events.is_some() {
+        if self.keeping {
             self.keep(time, kind, subject, detail, name);
         }
     }
 
-    /// Keeps an event in the list (recording on: off the hot path).
+    /// Keeps an event in the list and the journal (recording on: off the
+    /// hot path).
     #[cold]
     fn keep(&mut self, time: SimTime, kind: TraceKind, subject: u32, detail: u64, name: &str) {
+        if let Some(journal) = &mut self.journal {
+            journal.push_trace(time, kind, subject, name, detail);
+        }
         if let Some(events) = &mut self.events {
             events.push(TraceEvent {
                 time,

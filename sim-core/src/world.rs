@@ -50,6 +50,8 @@ pub(crate) struct World {
     pub(crate) extensions: RefCell<Vec<(TypeId, Rc<dyn Any>)>>,
     pub(crate) streams: RefCell<Streams>,
     pub(crate) trace: RefCell<Trace>,
+    /// Writers of more artifact files (see [`crate::ArtifactSource`]).
+    pub(crate) artifact_sources: RefCell<Vec<Rc<dyn crate::artifacts::ArtifactSource>>>,
 }
 
 thread_local! {
@@ -71,6 +73,7 @@ impl World {
             extensions: RefCell::new(Vec::new()),
             streams: RefCell::new(Streams::new(seed)),
             trace: RefCell::new(Trace::new(record_trace)),
+            artifact_sources: RefCell::new(Vec::new()),
         }
     }
 

@@ -49,6 +49,7 @@
 #[cfg(any(feature = "tonic", feature = "hyper", feature = "axum"))]
 mod adapters;
 mod addr;
+mod artifacts;
 mod faults;
 pub mod model;
 mod net;

@@ -45,6 +45,7 @@ use std::rc::Rc;
 
 use sim_core::Sim;
 
+use crate::artifacts::Band;
 use crate::model::{
     ConnectionInfo, DropCounts, LinkConfig, LinkStats, NetConfig, Network, NodeId, TcpConfig,
 };
@@ -136,6 +137,7 @@ impl NetBuilder {
             state: state.clone(),
         })));
         state.set_actor(id);
+        crate::artifacts::start(&state, sim);
         Net { _private: () }
     }
 }
@@ -170,6 +172,13 @@ impl Net {
         })
     }
 
+    /// Adds a fault that landed to the journal (see `artifacts::faults`).
+    fn fault(&self, op: &str, hosts: &[&str], summary: String, band: Band<'_>) {
+        if let Ok(s) = NetState::current() {
+            s.faults.note(op, hosts, summary, band);
+        }
+    }
+
     fn pair(s: &NetState, a: &str, b: &str) -> io::Result<(NodeId, NodeId)> {
         Ok((s.node_named(a)?, s.node_named(b)?))
     }
@@ -200,23 +209,47 @@ impl Net {
 
     /// Sets the default link for pairs without a link of their own.
     pub fn set_default_link(&self, link: LinkConfig) -> io::Result<()> {
-        self.change(|m, _, _| m.set_default_link(link))
+        let summary = format!("{link:?}");
+        self.change(|m, _, _| m.set_default_link(link))?;
+        self.fault(
+            "set_default_link",
+            &[],
+            format!("default link: {summary}"),
+            Band::None,
+        );
+        Ok(())
     }
 
     /// Sets the link from `from` to `to` (one direction).
     pub fn set_link(&self, from: &str, to: &str, link: LinkConfig) -> io::Result<()> {
+        let summary = format!("{link:?}");
         self.change(|m, s, _| {
             let (a, b) = Self::pair(s, from, to)?;
             m.set_link(a, b, link)
-        })
+        })?;
+        self.fault(
+            "set_link",
+            &[from, to],
+            format!("link {from} -> {to}: {summary}"),
+            Band::None,
+        );
+        Ok(())
     }
 
     /// Sets the links between `a` and `b`, both directions.
     pub fn set_link_both(&self, a: &str, b: &str, link: LinkConfig) -> io::Result<()> {
+        let summary = format!("{link:?}");
         self.change(|m, s, _| {
             let (x, y) = Self::pair(s, a, b)?;
             m.set_link_both(x, y, link)
-        })
+        })?;
+        self.fault(
+            "set_link_both",
+            &[a, b],
+            format!("links {a} <-> {b}: {summary}"),
+            Band::None,
+        );
+        Ok(())
     }
 
     /// Drops everything sent from `from` to `to` (not the other way).
@@ -225,7 +258,14 @@ impl Net {
             let (a, b) = Self::distinct_pair(s, "partition", from, to)?;
             m.partition_one_way(a, b);
             Ok(())
-        })
+        })?;
+        self.fault(
+            "partition_one_way",
+            &[from, to],
+            format!("partition {from} -> {to}"),
+            Band::Begin("partition", format!("{from}->{to}")),
+        );
+        Ok(())
     }
 
     /// Drops everything between `a` and `b`, both ways.
@@ -234,7 +274,14 @@ impl Net {
             let (x, y) = Self::distinct_pair(s, "partition", a, b)?;
             m.partition(x, y);
             Ok(())
-        })
+        })?;
+        self.fault(
+            "partition",
+            &[a, b],
+            format!("partition {a} <-> {b}"),
+            Band::Begin("partition", format!("{}<->{}", a.min(b), a.max(b))),
+        );
+        Ok(())
     }
 
     /// Cuts host `name` off from every other host.
@@ -242,7 +289,14 @@ impl Net {
         self.change(|m, s, _| {
             m.isolate(s.node_named(name)?);
             Ok(())
-        })
+        })?;
+        self.fault(
+            "isolate",
+            &[name],
+            format!("isolate {name}"),
+            Band::Begin("partition", format!("isolate {name}")),
+        );
+        Ok(())
     }
 
     /// Splits the hosts into groups that cannot reach each other.
@@ -255,7 +309,14 @@ impl Net {
             let refs: Vec<&[NodeId]> = nodes.iter().map(Vec::as_slice).collect();
             m.split(&refs);
             Ok(())
-        })
+        })?;
+        self.fault(
+            "split",
+            &groups.concat(),
+            format!("split {groups:?}"),
+            Band::Begin("partition", format!("split {groups:?}")),
+        );
+        Ok(())
     }
 
     /// Heals the partition between `a` and `b` (both directions).
@@ -264,7 +325,16 @@ impl Net {
             let (x, y) = Self::pair(s, a, b)?;
             m.heal(x, y);
             Ok(())
-        })
+        })?;
+        self.fault(
+            "heal",
+            &[a, b],
+            format!("heal {a} <-> {b}"),
+            Band::End("partition", &|h| {
+                h.len() == 2 && h.iter().any(|x| x == a) && h.iter().any(|x| x == b)
+            }),
+        );
+        Ok(())
     }
 
     /// Heals the one direction `from -> to` of a partition, as the inverse
@@ -275,7 +345,14 @@ impl Net {
             let (a, b) = Self::pair(s, from, to)?;
             m.heal_one_way(a, b);
             Ok(())
-        })
+        })?;
+        self.fault(
+            "heal_one_way",
+            &[from, to],
+            format!("heal {from} -> {to}"),
+            Band::End("partition", &|h| h == [from, to]),
+        );
+        Ok(())
     }
 
     /// Heals every partition involving host `name`.
@@ -283,7 +360,14 @@ impl Net {
         self.change(|m, s, _| {
             m.heal_node(s.node_named(name)?);
             Ok(())
-        })
+        })?;
+        self.fault(
+            "heal_node",
+            &[name],
+            format!("heal {name}"),
+            Band::End("partition", &|h| h.iter().any(|x| x == name)),
+        );
+        Ok(())
     }
 
     /// Heals every partition.
@@ -291,7 +375,14 @@ impl Net {
         self.change(|m, _, _| {
             m.heal_all();
             Ok(())
-        })
+        })?;
+        self.fault(
+            "heal_all",
+            &[],
+            "heal every partition".to_string(),
+            Band::End("partition", &|_| true),
+        );
+        Ok(())
     }
 
     /// Holds packets from `from` to `to` (queued, not delivered) until released.
@@ -300,7 +391,14 @@ impl Net {
             let (a, b) = Self::distinct_pair(s, "hold", from, to)?;
             m.hold(a, b);
             Ok(())
-        })
+        })?;
+        self.fault(
+            "hold",
+            &[from, to],
+            format!("hold {from} -> {to}"),
+            Band::Begin("hold", format!("{from}->{to}")),
+        );
+        Ok(())
     }
 
     /// Releases held packets from `from` to `to`, in order, with the link's
@@ -310,7 +408,14 @@ impl Net {
             let (a, b) = Self::pair(s, from, to)?;
             m.release(now, a, b);
             Ok(())
-        })
+        })?;
+        self.fault(
+            "release",
+            &[from, to],
+            format!("release {from} -> {to}"),
+            Band::End("hold", &|h| h == [from, to]),
+        );
+        Ok(())
     }
 
     /// Holds every packet to and from host `name` (its loopback excepted)
@@ -322,7 +427,14 @@ impl Net {
         self.change(|m, s, _| {
             m.hold_node(s.node_named(name)?);
             Ok(())
-        })
+        })?;
+        self.fault(
+            "hold_node",
+            &[name],
+            format!("hold {name}"),
+            Band::Begin("hold", format!("node {name}")),
+        );
+        Ok(())
     }
 
     /// Releases host `name`: its directions that nothing else holds (a
@@ -332,7 +444,14 @@ impl Net {
         self.change(|m, s, now| {
             m.release_node(now, s.node_named(name)?);
             Ok(())
-        })
+        })?;
+        self.fault(
+            "release_node",
+            &[name],
+            format!("release {name}"),
+            Band::End("hold", &|h| h == [name]),
+        );
+        Ok(())
     }
 
     /// Releases every hold, of directions and of hosts.
@@ -340,7 +459,14 @@ impl Net {
         self.change(|m, _, now| {
             m.release_all(now);
             Ok(())
-        })
+        })?;
+        self.fault(
+            "release_all",
+            &[],
+            "release every hold".to_string(),
+            Band::End("hold", &|_| true),
+        );
+        Ok(())
     }
 
     /// Counters of the link from `from` to `to`.

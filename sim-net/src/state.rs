@@ -52,6 +52,8 @@ pub(crate) struct NetState {
     pub(crate) planned_addrs: RefCell<BTreeMap<String, Vec<IpAddr>>>,
     notes_buf: RefCell<Vec<Notification>>,
     wake_buf: RefCell<Vec<Waker>>,
+    /// Open fault bands, for the journal of a recording run.
+    pub(crate) faults: crate::artifacts::FaultLog,
 }
 
 /// The automatic IPv4 address of the `index`-th host: 10.0.0.1, 10.0.0.2, ...
@@ -72,6 +74,7 @@ impl NetState {
             planned_addrs: RefCell::new(BTreeMap::new()),
             notes_buf: RefCell::new(Vec::new()),
             wake_buf: RefCell::new(Vec::new()),
+            faults: crate::artifacts::FaultLog::default(),
         }
     }
 

@@ -34,6 +34,7 @@ impl Network {
         self.send_packet(
             now,
             Packet {
+                id: 0,
                 from_node: datagram.to_node,
                 to_node: datagram.from_node,
                 src: SocketAddr::new(datagram.dst.ip(), 0),

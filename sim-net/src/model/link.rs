@@ -242,6 +242,7 @@ mod tests {
     fn udp(len: usize) -> Packet {
         let a: SocketAddr = "10.0.0.1:1".parse().unwrap();
         Packet {
+            id: 0,
             from_node: NodeId(0),
             to_node: NodeId(1),
             src: a,

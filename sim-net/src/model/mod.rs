@@ -112,6 +112,8 @@
 
 #![warn(missing_docs)]
 
+pub(crate) mod capture;
+mod capture_hooks;
 mod config;
 mod dual_stack;
 mod event_loop;
@@ -127,7 +129,7 @@ mod loss;
 mod network;
 mod node;
 mod notify;
-mod packet;
+pub(crate) mod packet;
 mod partition;
 mod ports;
 mod socket;

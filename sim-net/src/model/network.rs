@@ -71,6 +71,9 @@ pub struct Network {
     pub(crate) timers: TimerIndex,
     pub(crate) notifier: Notifier,
     pub(crate) drops: DropCounts,
+    /// Packet capture for the artifacts of a run (see `capture`): `None`
+    /// unless the run records.
+    pub(crate) capture: Option<Box<super::capture::Capture>>,
     /// Connections owing a pure ACK at the current instant (see
     /// [`flush_acks`](Self::flush_acks)).
     pub(crate) deferred_acks: DeferredAcks,
@@ -108,6 +111,7 @@ impl Network {
             timers: TimerIndex::default(),
             notifier: Notifier::default(),
             drops: DropCounts::default(),
+            capture: None,
             deferred_acks: DeferredAcks::default(),
         }
     }

@@ -77,6 +77,8 @@ pub(crate) enum Route {
 /// One packet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Packet {
+    /// The capture's id of the packet (0: not captured; see `capture`).
+    pub id: u64,
     pub from_node: NodeId,
     pub to_node: NodeId,
     pub src: SocketAddr,
@@ -164,6 +166,7 @@ mod tests {
     fn pkt(n: u8) -> Packet {
         let a = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 1), 1));
         Packet {
+            id: 0,
             from_node: NodeId(0),
             to_node: NodeId(1),
             src: a,

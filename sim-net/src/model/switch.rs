@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::io;
 use std::net::IpAddr;
 
+use super::capture::Fate;
 use super::ids::{NodeId, Time};
 use super::link::{Link, LinkConfig};
 use super::network::Network;
@@ -74,7 +75,8 @@ impl Network {
     }
 
     /// Puts a packet on its way at `now`.
-    pub(crate) fn send_packet(&mut self, now: Time, packet: Packet) {
+    pub(crate) fn send_packet(&mut self, now: Time, mut packet: Packet) {
+        self.capture_sent(now, &mut packet);
         match packet.route {
             Route::Loopback => {
                 let at = now.saturating_add(self.cfg.loopback_latency);
@@ -88,6 +90,7 @@ impl Network {
                     link.stats.packets_sent += 1;
                     link.stats.bytes_sent += packet.wire_size() as u64;
                     self.count_partition_drop(from, to);
+                    self.capture_fate(now, packet.id, Fate::Dropped(DropReason::Partition));
                     return;
                 }
                 if self.partitions.is_held(from, to) {
@@ -111,6 +114,7 @@ impl Network {
         let link = link_slot(&mut self.links, &self.nodes, self.seed, from, to);
         let in_flight = &mut self.in_flight;
         let mut floor = floor;
+        let id = packet.id;
         let result = link.transmit_to(cfg, now, packet, |mut at, p| {
             if let Some(f) = floor.as_deref_mut() {
                 at = at.max(*f);
@@ -120,6 +124,7 @@ impl Network {
         });
         if let Err(reason) = result {
             self.drops.add(reason);
+            self.capture_fate(now, id, Fate::Dropped(reason));
         }
     }
 
@@ -129,6 +134,7 @@ impl Network {
             Route::Link => {
                 if self.partitions.is_blocked(from, to) {
                     self.count_partition_drop(from, to);
+                    self.capture_fate(now, packet.id, Fate::Dropped(DropReason::Partition));
                     return;
                 }
                 if self.partitions.is_held(from, to) {
@@ -141,18 +147,23 @@ impl Network {
                 if !up {
                     link.stats.dropped.add(DropReason::NodeDown);
                     self.drops.add(DropReason::NodeDown);
+                    self.capture_fate(now, packet.id, Fate::Dropped(DropReason::NodeDown));
                     return;
                 }
                 link.stats.packets_delivered += 1;
                 link.stats.bytes_delivered += size;
+                self.capture_fate(now, packet.id, Fate::Delivered);
             }
             Route::Loopback => {
                 if !self.is_up(to) {
                     self.drops.add(DropReason::NodeDown);
+                    self.capture_fate(now, packet.id, Fate::Dropped(DropReason::NodeDown));
                     return;
                 }
+                self.capture_fate(now, packet.id, Fate::Delivered);
             }
             Route::Direct(sock) => {
+                self.capture_fate(now, packet.id, Fate::Delivered);
                 if let Body::Tcp(seg) = packet.body {
                     self.conn_segment(now, sock, seg);
                 }

@@ -3,9 +3,11 @@
 
 use std::io;
 
+use super::capture::Fate;
 use super::ids::{NodeId, Time};
 use super::link::LinkConfig;
 use super::network::Network;
+use super::stats::DropReason;
 
 impl Network {
     /// Settings for every ordered pair without its own link settings.
@@ -168,6 +170,7 @@ impl Network {
         for packet in held {
             if self.partitions.is_blocked(from, to) {
                 self.count_partition_drop(from, to);
+                self.capture_fate(now, packet.id, Fate::Dropped(DropReason::Partition));
                 continue;
             }
             self.transmit(now, packet, Some(&mut floor));

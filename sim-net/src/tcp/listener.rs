@@ -116,12 +116,18 @@ impl TcpListener {
     /// nettest `SetAcceptError`). The error reaches the caller as a normal
     /// `io::Error`.
     pub fn set_accept_error(&self, err: Option<InjectedError>) -> io::Result<()> {
-        NetState::current()?.op(|m, _| m.set_accept_error(self.id, err))
+        let s = NetState::current()?;
+        s.op(|m, _| m.set_accept_error(self.id, err.clone()))?;
+        s.note_socket_fault("set_accept_error", self.id, &err);
+        Ok(())
     }
 
     /// Makes [`TcpListener::close`] fail with `err` (Go's nettest `SetCloseError`).
     pub fn set_close_error(&self, err: Option<InjectedError>) -> io::Result<()> {
-        NetState::current()?.op(|m, _| m.set_close_error(self.id, err))
+        let s = NetState::current()?;
+        s.op(|m, _| m.set_close_error(self.id, err.clone()))?;
+        s.note_socket_fault("set_close_error", self.id, &err);
+        Ok(())
     }
 
     /// Whether `accept` would return at once (without blocking).

@@ -259,17 +259,26 @@ impl TcpStream {
     /// Makes reads fail with `err` until cleared with `None` (Go's nettest
     /// `SetReadError`).
     pub fn set_read_error(&self, err: Option<InjectedError>) -> io::Result<()> {
-        state()?.op(|m, _| m.set_read_error(self.id, err))
+        let s = state()?;
+        s.op(|m, _| m.set_read_error(self.id, err.clone()))?;
+        s.note_socket_fault("set_read_error", self.id, &err);
+        Ok(())
     }
 
     /// Makes writes fail with `err` until cleared with `None`.
     pub fn set_write_error(&self, err: Option<InjectedError>) -> io::Result<()> {
-        state()?.op(|m, _| m.set_write_error(self.id, err))
+        let s = state()?;
+        s.op(|m, _| m.set_write_error(self.id, err.clone()))?;
+        s.note_socket_fault("set_write_error", self.id, &err);
+        Ok(())
     }
 
     /// Makes [`TcpStream::close`] fail with `err`.
     pub fn set_close_error(&self, err: Option<InjectedError>) -> io::Result<()> {
-        state()?.op(|m, _| m.set_close_error(self.id, err))
+        let s = state()?;
+        s.op(|m, _| m.set_close_error(self.id, err.clone()))?;
+        s.note_socket_fault("set_close_error", self.id, &err);
+        Ok(())
     }
 
     /// Whether a read would return at once (data, EOF or an error).

@@ -296,12 +296,18 @@ impl UdpSocket {
 
     /// Makes receives fail with `err` until cleared (Go's nettest `SetReadError`).
     pub fn set_read_error(&self, err: Option<InjectedError>) -> io::Result<()> {
-        state()?.op(|m, _| m.set_read_error(self.id, err))
+        let s = state()?;
+        s.op(|m, _| m.set_read_error(self.id, err.clone()))?;
+        s.note_socket_fault("set_read_error", self.id, &err);
+        Ok(())
     }
 
     /// Makes sends fail with `err` until cleared.
     pub fn set_write_error(&self, err: Option<InjectedError>) -> io::Result<()> {
-        state()?.op(|m, _| m.set_write_error(self.id, err))
+        let s = state()?;
+        s.op(|m, _| m.set_write_error(self.id, err.clone()))?;
+        s.note_socket_fault("set_write_error", self.id, &err);
+        Ok(())
     }
 
     /// Whether a receive would return at once.

@@ -7,6 +7,7 @@ mod helpers;
 
 mod acks;
 mod api;
+mod artifacts;
 mod congestion;
 mod dual_stack;
 mod faults;

@@ -1,7 +1,11 @@
 //! The command line: `scenarios list` and `scenarios run`, parsed with clap.
 
+use std::path::PathBuf;
+
 use clap::{ArgGroup, Args, Parser, Subcommand};
+use scenarios::runner::ArtifactRequest;
 use scenarios::Params;
+use sim_core::RecordOptions;
 
 /// Runs the simulator's bundled scenarios over one seed or a sweep of seeds.
 ///
@@ -60,6 +64,21 @@ pub struct RunArgs {
     /// do not depend on it: each seed runs alone on a fresh thread.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..1025))]
     pub jobs: Option<u64>,
+    /// Write each failed seed's artifacts (trace.jsonl, packets.pcapng,
+    /// dropped.pcapng, timeline.html) to DIR/<scenario>/<seed>/; a single
+    /// seed (no --seeds) writes them whether it fails or not.
+    #[arg(long, value_name = "DIR")]
+    pub artifacts: Option<PathBuf>,
+    /// With --artifacts: every seed of a sweep writes them, not only the
+    /// failed ones.
+    #[arg(long, requires = "artifacts")]
+    pub artifacts_all: bool,
+    /// With --artifacts: journal entries kept per seed (the last ones).
+    #[arg(long, requires = "artifacts", default_value_t = RecordOptions::default().max_events)]
+    pub max_events: usize,
+    /// With --artifacts: packets kept per seed (the last ones).
+    #[arg(long, requires = "artifacts", default_value_t = RecordOptions::default().max_packets)]
+    pub max_packets: usize,
 }
 
 impl RunArgs {
@@ -85,6 +104,19 @@ impl RunArgs {
             )
         })?;
         Ok((self.seed..=last).collect())
+    }
+
+    /// Which seeds write artifacts, and where (`None`: no --artifacts).
+    pub fn artifact_request(&self) -> Option<ArtifactRequest> {
+        let dir = self.artifacts.clone()?;
+        Some(ArtifactRequest {
+            dir,
+            every_seed: self.artifacts_all || self.seeds == 1,
+            options: RecordOptions {
+                max_events: self.max_events,
+                max_packets: self.max_packets,
+            },
+        })
     }
 
     /// Worker threads for the sweep.

@@ -3,6 +3,7 @@
 //! ```text
 //! scenarios list
 //! scenarios run <name>|--all [--seed S] [--seeds N] [--json] [--hosts N] [--virtual-secs N] [--jobs J]
+//!               [--artifacts DIR [--artifacts-all] [--max-events N] [--max-packets N]]
 //! ```
 //!
 //! Exit status: 0 when every seed passed, 1 when any failed, 2 for bad
@@ -71,16 +72,25 @@ fn run(args: &RunArgs) -> ExitCode {
         Err(message) => usage_error(&message),
     };
     let params = args.params();
+    let artifacts = args.artifact_request();
     let mut runs: Vec<ScenarioRun> = Vec::with_capacity(selected.len());
     for scenario in selected {
         let progress = Progress::new(scenario.name, seeds.len());
-        let run = runner::run_seeds(scenario, &params, &seeds, args.jobs(), &|o| {
-            progress.seed_done(o)
-        });
+        let run = runner::run_seeds_with(
+            scenario,
+            &params,
+            &seeds,
+            args.jobs(),
+            artifacts.as_ref(),
+            &|o| progress.seed_done(o),
+        );
         progress.finish();
         if !args.json {
             // Printed as each scenario ends, so a long --all shows progress.
             print_stdout(&output::human(&run));
+            if let Some(request) = &artifacts {
+                print_stdout(&passed_artifacts(&run, request));
+            }
         }
         runs.push(run);
     }
@@ -109,6 +119,23 @@ fn run(args: &RunArgs) -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// The artifact folders of the seeds that passed (failed ones are listed
+/// under their failure).
+fn passed_artifacts(run: &ScenarioRun, request: &runner::ArtifactRequest) -> String {
+    let mut out = String::new();
+    for report in run.passed() {
+        let dir = request.seed_dir(run.scenario, report.seed);
+        if runner::has_artifacts(&dir) {
+            out.push_str(&format!(
+                "  seed {}: artifacts: {}\n",
+                report.seed,
+                dir.display()
+            ));
+        }
+    }
+    out
 }
 
 /// Exits with clap's usage error format (showing `run`'s usage) and status 2.

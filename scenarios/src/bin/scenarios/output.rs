@@ -36,6 +36,8 @@ struct FailureJson {
     virtual_ns: u64,
     message: String,
     replay: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    artifacts: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -114,6 +116,7 @@ pub fn scenario_json(run: &ScenarioRun) -> ScenarioJson {
                 virtual_ns: f.virtual_ns,
                 message: f.message.clone(),
                 replay: f.replay.clone(),
+                artifacts: f.artifacts.as_ref().map(|d| d.display().to_string()),
             })
             .collect(),
         trace_hash: run.trace_hash().map(hex),
@@ -148,6 +151,9 @@ pub fn human(run: &ScenarioRun) -> String {
             indent(&f.message),
             f.replay
         ));
+        if let Some(dir) = &f.artifacts {
+            out.push_str(&format!("    artifacts: {}\n", dir.display()));
+        }
     }
     let hash = run
         .trace_hash()

@@ -124,6 +124,7 @@ impl Network {
             self.send_packet(
                 now,
                 Packet {
+                    id: 0,
                     from_node: node,
                     to_node: peer_node,
                     src: local,

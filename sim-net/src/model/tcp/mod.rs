@@ -36,6 +36,7 @@ use rand::Rng;
 use self::conn::{rst_for, TcpConn};
 use self::demux::ConnKey;
 use self::listener::TcpListener;
+use super::capture::Fate;
 use super::config::{Keepalive, TcpConfig};
 use super::dual_stack::{is_v6_wildcard, matches, unmap, Match};
 use super::fault::FaultOp;
@@ -418,10 +419,12 @@ impl Network {
             }
         }
         self.drops.add(DropReason::NoSocket);
+        self.capture_fate(now, packet.id, Fate::Dropped(DropReason::NoSocket));
         if let Some(rst) = rst_for(&seg) {
             self.send_packet(
                 now,
                 Packet {
+                    id: 0,
                     from_node: node,
                     to_node: packet.from_node,
                     src: dst,
@@ -468,6 +471,7 @@ impl Network {
         if l.is_full() {
             entry.stats.dropped.add(DropReason::BacklogFull);
             self.drops.add(DropReason::BacklogFull);
+            self.capture_fate(now, meta.id, Fate::Dropped(DropReason::BacklogFull));
             return;
         }
         let cfg = l.cfg.clone();

@@ -19,6 +19,7 @@ pub(crate) mod socket;
 
 use self::dual::app_addr;
 use self::socket::UdpSocket;
+use super::capture::Fate;
 use super::dual_stack::{matches, unmap, Match};
 use super::fault::FaultOp;
 use super::ids::{NodeId, SocketId, Time};
@@ -221,6 +222,7 @@ impl Network {
             self.send_packet(
                 now,
                 Packet {
+                    id: 0,
                     from_node: node,
                     to_node: to,
                     src,
@@ -357,6 +359,7 @@ impl Network {
         };
         if targets.is_empty() {
             self.drops.add(DropReason::NoSocket);
+            self.capture_fate(now, packet.id, Fate::Dropped(DropReason::NoSocket));
             if !many {
                 self.send_port_unreachable(now, &packet);
             }
@@ -373,6 +376,7 @@ impl Network {
             if !u.enqueue(app_addr(u.local, src), data.clone()) {
                 entry.stats.dropped.add(DropReason::BufferOverflow);
                 self.drops.add(DropReason::BufferOverflow);
+                self.capture_fate(now, packet.id, Fate::Dropped(DropReason::BufferOverflow));
                 continue;
             }
             entry.stats.packets_received += 1;
