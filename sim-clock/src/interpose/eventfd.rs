@@ -24,10 +24,20 @@ pub unsafe extern "C" fn eventfd(initval: libc::c_uint, flags: libc::c_int) -> l
             let cloexec = flags & libc::EFD_CLOEXEC != 0;
             let made = factory(initval, semaphore, vfd::current_owner())
                 .and_then(|file| vfd::open(file, status, cloexec));
-            return made.unwrap_or_else(|e| {
-                set_errno(e);
-                -1
-            });
+            return match made {
+                Ok(fd) => {
+                    // The eventfd a runtime makes while it is built is its
+                    // waker: writes to it go straight to the scheduler.
+                    if let Some(host) = crate::wakers::building() {
+                        vfd::with_table(|t| t.mark_waker(fd, host));
+                    }
+                    fd
+                }
+                Err(e) => {
+                    set_errno(e);
+                    -1
+                }
+            };
         }
     }
     count("eventfd");

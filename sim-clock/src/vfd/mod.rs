@@ -82,7 +82,11 @@ struct Factories {
 }
 
 thread_local! {
-    static TABLE: RefCell<Option<Table>> = const { RefCell::new(None) };
+    /// This simulation's table, owned through a raw pointer (made by
+    /// [`open_table`], freed by [`close_table`]) so that the thread-local
+    /// needs no destructor: every park and wake reads it, and a
+    /// thread-local without one is a plain load.
+    static TABLE: std::cell::Cell<*const RefCell<Table>> = const { std::cell::Cell::new(std::ptr::null()) };
     /// Events queued in all of this thread's virtual epoll instances.
     static QUEUED_EVENTS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
     /// This simulation's inbox (see [`slots`]), checked after every event.
@@ -98,7 +102,8 @@ pub(crate) fn open_table() -> Result<(), String> {
              virtual descriptors"
         )
     })?;
-    TABLE.with(|t| *t.borrow_mut() = Some(Table::new(slot)));
+    let table = Box::into_raw(Box::new(RefCell::new(Table::new(slot))));
+    TABLE.with(|t| t.set(table));
     INBOX.with(|i| i.set(Some(slots::inbox(slot))));
     Ok(())
 }
@@ -111,28 +116,37 @@ pub(crate) fn close_table() {
             *f = Factories::default();
         }
     });
-    let table = TABLE
-        .try_with(|t| t.try_borrow_mut().ok().and_then(|mut t| t.take()))
-        .ok()
-        .flatten();
+    let ptr = TABLE.with(|t| t.replace(std::ptr::null()));
     let _ = INBOX.try_with(|i| i.set(None));
     let _ = QUEUED_EVENTS.try_with(|q| q.set(0));
-    if let Some(mut table) = table {
-        let slot = table.slot();
-        drop(table.take_all());
-        slots::release(slot);
+    if ptr.is_null() {
+        return;
     }
+    // SAFETY: made by `Box::into_raw` in `open_table` on this thread and
+    // unreachable from now on (the thread-local holds null); no borrow of it
+    // is alive, since every borrow ends within a `with_table` call.
+    let mut table = unsafe { Box::from_raw(ptr as *mut RefCell<Table>) }.into_inner();
+    let slot = table.slot();
+    // The objects' destructors run with no table installed: a descriptor
+    // call they make is answered EBADF, not turned into a use of this one.
+    drop(table.take_all());
+    slots::release(slot);
+}
+
+/// This thread's table, if it runs a simulation.
+#[inline]
+fn table() -> Option<&'static RefCell<Table>> {
+    let ptr = TABLE.with(|t| t.get());
+    // SAFETY: non-null only between `open_table` and `close_table` on this
+    // thread, during which the box is alive; the reference does not escape
+    // the callers below, which finish before `close_table` can run.
+    (!ptr.is_null()).then(|| unsafe { &*ptr })
 }
 
 /// Runs `f` on this thread's table, if it has one and it is not borrowed.
 pub(crate) fn with_table<R>(f: impl FnOnce(&mut Table) -> R) -> Option<R> {
-    TABLE
-        .try_with(|t| {
-            let mut t = t.try_borrow_mut().ok()?;
-            t.as_mut().map(f)
-        })
-        .ok()
-        .flatten()
+    let mut t = table()?.try_borrow_mut().ok()?;
+    Some(f(&mut t))
 }
 
 /// Registers what stands behind a virtual `epoll_create1` on this
@@ -229,20 +243,22 @@ pub fn queued_events_changed(added: i64) {
 /// Whether any virtual epoll instance of this thread has events queued.
 #[inline]
 pub(crate) fn any_events_queued() -> bool {
-    QUEUED_EVENTS.try_with(|q| q.get() > 0).unwrap_or(true)
+    QUEUED_EVENTS.with(|q| q.get() > 0)
+}
+
+/// The host whose runtime waker `fd` is, on this simulation thread.
+#[inline]
+pub(crate) fn waker_of(fd: libc::c_int) -> Option<u32> {
+    table()?.try_borrow().ok()?.waker_of(fd)
 }
 
 /// Whether virtual descriptor `fd` is an open epoll instance of this
 /// simulation thread.
 #[inline]
 pub(crate) fn is_epoll(fd: libc::c_int) -> bool {
-    TABLE
-        .try_with(|t| {
-            t.try_borrow()
-                .ok()
-                .is_some_and(|t| t.as_ref().is_some_and(|t| t.is_epoll(fd)))
-        })
-        .unwrap_or(false)
+    table()
+        .and_then(|t| t.try_borrow().ok())
+        .is_some_and(|t| t.is_epoll(fd))
 }
 
 /// Applies what threads outside the simulation did to its descriptors

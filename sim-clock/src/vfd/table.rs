@@ -65,6 +65,9 @@ struct Entry {
     owner: u32,
     /// Whether the object is an epoll instance (asked on every park).
     is_epoll: bool,
+    /// The host whose runtime's waker this is, or [`NO_OWNER`] (asked on
+    /// every write: the hot path of every cross-host wake).
+    waker_of: u32,
 }
 
 /// The table itself (one per simulation thread).
@@ -121,6 +124,7 @@ impl Table {
             cloexec,
             owner,
             is_epoll,
+            waker_of: NO_OWNER,
         });
         self.open += 1;
         if owner != NO_OWNER {
@@ -139,6 +143,24 @@ impl Table {
             return None;
         }
         self.entries.get(index)?.as_ref()
+    }
+
+    /// Records that `fd` is host `host`'s runtime waker.
+    pub(crate) fn mark_waker(&mut self, fd: libc::c_int, host: u32) {
+        if let Some((slot, index)) = numbers::split(fd) {
+            if slot == self.slot {
+                if let Some(Some(e)) = self.entries.get_mut(index) {
+                    e.waker_of = host;
+                }
+            }
+        }
+    }
+
+    /// The host whose runtime waker `fd` is, if it is one.
+    pub(crate) fn waker_of(&self, fd: libc::c_int) -> Option<u32> {
+        self.entry(fd)
+            .map(|e| e.waker_of)
+            .filter(|&h| h != NO_OWNER)
     }
 
     /// Whether `fd` is an open epoll instance.
