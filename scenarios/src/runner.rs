@@ -199,6 +199,7 @@ pub fn run_seed(scenario: &'static Scenario, params: &Params, seed: u64) -> Seed
             FailureCause::Nondeterministic(d) => {
                 (0, format!("seed {seed} is not deterministic: {d}"))
             }
+            FailureCause::ChildFailed(m) => (0, format!("seed {seed}: {m}")),
         },
     };
     SeedOutcome::Failed(SeedFailure {
