@@ -67,6 +67,7 @@ pub struct Harness {
     shard: Option<Shard>,
     budget: Option<Duration>,
     isolation: Option<Isolation>,
+    remember_failures: bool,
 }
 
 /// Where each seed runs.
@@ -153,6 +154,7 @@ impl Harness {
             shard: None,
             budget: None,
             isolation: None,
+            remember_failures: true,
         }
     }
 
@@ -213,6 +215,14 @@ impl Harness {
     /// [`Isolation::Thread`].
     pub fn isolation(mut self, isolation: Isolation) -> Harness {
         self.isolation = Some(isolation);
+        self
+    }
+
+    /// Whether failing seeds are written to the test's regressions file
+    /// (default: yes; off for a test that fails on purpose). Remembered
+    /// seeds are replayed first either way.
+    pub fn remember_failures(mut self, remember: bool) -> Harness {
+        self.remember_failures = remember;
         self
     }
 

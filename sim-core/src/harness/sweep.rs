@@ -199,7 +199,7 @@ where
         shard: plan.shard,
         remembered_in: None,
     };
-    if let Some(file) = &plan.regressions {
+    if let Some(file) = plan.regressions.as_ref().filter(|_| harness.remember_failures) {
         if sweep.failures().next().is_some() {
             match file.remember(sweep.failures()) {
                 Ok(()) => sweep.remembered_in = Some(file.path().to_path_buf()),
