@@ -82,25 +82,54 @@ impl ChildOrder {
     }
 }
 
-/// Runs `seed` of sweep number `sweep` of `test` in a fresh child process.
-pub(super) fn run_in_child(test: &TestId, sweep: u64, seed: u64, record: bool) -> Outcome {
+/// What the child process re-runs to reach the sweep.
+#[derive(Clone, Debug)]
+pub(super) enum Rerun {
+    /// One libtest test, by name.
+    Test(TestId),
+    /// A program without libtest (a `harness = false` benchmark, a
+    /// `main`): the same binary with the same arguments, whose main thread
+    /// reaches the same sweep.
+    Program,
+}
+
+impl Rerun {
+    /// How to re-run what runs on this thread, if a child can reach it.
+    pub(super) fn here(test: Option<&TestId>) -> Option<Rerun> {
+        if let Some(test) = test {
+            return Some(Rerun::Test(test.clone()));
+        }
+        (std::thread::current().name() == Some("main")).then_some(Rerun::Program)
+    }
+}
+
+/// Runs `seed` of sweep number `sweep` in a fresh child process.
+pub(super) fn run_in_child(rerun: &Rerun, sweep: u64, seed: u64, record: bool) -> Outcome {
     let exe = std::env::current_exe().map_err(|e| {
-        FailureCause::ChildFailed(format!("cannot find the test binary to re-run: {e}"))
+        FailureCause::ChildFailed(format!("cannot find the binary to re-run: {e}"))
     })?;
-    let output = Command::new(&exe)
-        .args([
-            test.name.as_str(),
-            "--exact",
-            "--include-ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+    let mut command = Command::new(&exe);
+    let shown = match rerun {
+        Rerun::Test(test) => {
+            command.args([
+                test.name.as_str(),
+                "--exact",
+                "--include-ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ]);
+            format!("{} {} --exact", exe.display(), test.name)
+        }
+        Rerun::Program => {
+            command.args(std::env::args_os().skip(1));
+            exe.display().to_string()
+        }
+    };
+    let output = command
         .env(ORDER, format!("{seed},{sweep},{}", u8::from(record)))
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| {
-            FailureCause::ChildFailed(format!("cannot start {}: {e}", exe.display()))
-        })?;
+        .map_err(|e| FailureCause::ChildFailed(format!("cannot start {shown}: {e}")))?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     if let Some(outcome) = wire::decode(&stdout) {
         return outcome;
@@ -109,9 +138,7 @@ pub(super) fn run_in_child(test: &TestId, sweep: u64, seed: u64, record: bool) -
     let lines: Vec<&str> = all.lines().filter(|l| !l.trim().is_empty()).collect();
     let tail = lines[lines.len().saturating_sub(12)..].join("\n");
     Err(FailureCause::ChildFailed(format!(
-        "`{} {} --exact` exited with {}; its last output:\n{tail}",
-        exe.display(),
-        test.name,
+        "`{shown}` exited with {}; its last output:\n{tail}",
         output.status
     )))
 }

@@ -132,9 +132,13 @@ where
 {
     let started = Instant::now();
     let sweep_no = harness.use_env.then(child::next_sweep).unwrap_or(0);
-    // A child process re-runs the test by name; without one, in-process.
-    let test = plan.test.clone().filter(|_| harness.use_env);
-    let isolation = match (plan.isolation, &test) {
+    // A child process re-runs the test by name (or the program); without
+    // one, seeds run in-process.
+    let rerun = harness
+        .use_env
+        .then(|| child::Rerun::here(plan.test.as_ref()))
+        .flatten();
+    let isolation = match (plan.isolation, &rerun) {
         (Isolation::Process, None) => {
             if !quiet {
                 warning::isolation_unavailable();
@@ -149,7 +153,7 @@ where
     let runner = SeedRunner {
         harness,
         setup,
-        test: test.as_ref(),
+        rerun: rerun.as_ref(),
         sweep_no,
         isolation,
         check: plan.check,
@@ -217,7 +221,7 @@ where
 struct SeedRunner<'a, F> {
     harness: &'a Harness,
     setup: Arc<F>,
-    test: Option<&'a TestId>,
+    rerun: Option<&'a child::Rerun>,
     sweep_no: u64,
     isolation: Isolation,
     check: bool,
@@ -230,9 +234,9 @@ where
     F: Fn(&mut Sim) + Send + Sync + 'static,
 {
     fn once(&self, seed: u64, isolation: Isolation) -> Ran {
-        match (isolation, self.test) {
-            (Isolation::Process, Some(test)) => {
-                child::run_in_child(test, self.sweep_no, seed, self.check)
+        match (isolation, self.rerun) {
+            (Isolation::Process, Some(rerun)) => {
+                child::run_in_child(rerun, self.sweep_no, seed, self.check)
             }
             _ => self
                 .harness

@@ -46,7 +46,8 @@ pub(super) fn isolation_unavailable() {
     once(
         &SAID,
         "\nsimnet warning: SIM_ISOLATE asks for a fresh process per seed, but this harness \
-         does not run inside a libtest test (the thread has no test name to re-run), so \
+         runs neither inside a libtest test nor on a program's main thread, so no child \
+         process can reach it; \
          seeds run in-process and may not replay exactly.\n\n",
     );
 }
