@@ -273,7 +273,9 @@ fn a_failing_seed_is_remembered_and_replayed_first() {
     let entry = text.lines().find(|l| !l.starts_with('#')).unwrap();
     let (seed, comment) = entry.split_once(" # ").unwrap();
     assert!(
-        comment.contains(&format!("seed {seed}, virtual time 0.005000000s, host `second`")),
+        comment.contains(&format!(
+            "seed {seed}, virtual time 0.005000000s, host `second`"
+        )),
         "{text}"
     );
     assert!(output.contains(&format!("seed {seed}, ")), "{output}");
@@ -286,9 +288,16 @@ fn a_failing_seed_is_remembered_and_replayed_first() {
         [40, 9, 7, 8]
     );
     // A replay runs its one seed only; sharding slices the whole list.
-    assert_eq!(swept(&[("SIM_SEED", "3"), ("SIM_REGRESSIONS", folder)]), [3]);
     assert_eq!(
-        swept(&[("SIM_SEEDS", "3"), ("SIM_SHARD", "1/2"), ("SIM_REGRESSIONS", folder)]),
+        swept(&[("SIM_SEED", "3"), ("SIM_REGRESSIONS", folder)]),
+        [3]
+    );
+    assert_eq!(
+        swept(&[
+            ("SIM_SEEDS", "3"),
+            ("SIM_SHARD", "1/2"),
+            ("SIM_REGRESSIONS", folder)
+        ]),
         [40, 7]
     );
     std::fs::remove_dir_all(dir).unwrap();
@@ -352,7 +361,11 @@ fn a_time_budget_runs_consecutive_seeds_until_it_is_spent() {
     assert!(!sweep.runs.is_empty());
     let n = sweep.runs.len() as u64;
     assert_eq!(sweep.seeds(), (100..100 + n).collect::<Vec<_>>());
-    assert!(sweep.summary().contains("stopped at the 0 s budget"), "{}", sweep.summary());
+    assert!(
+        sweep.summary().contains("stopped at the 0 s budget"),
+        "{}",
+        sweep.summary()
+    );
     assert_eq!(Shard::new(3, 2), None);
 }
 
@@ -376,7 +389,10 @@ fn isolated_seeds_each_run_in_a_fresh_process() {
         .jobs(2)
         .isolation(Isolation::Process)
         .run(leaky_setup);
-    assert_eq!(reports.iter().map(|r| r.seed).collect::<Vec<_>>(), [0, 1, 2, 3]);
+    assert_eq!(
+        reports.iter().map(|r| r.seed).collect::<Vec<_>>(),
+        [0, 1, 2, 3]
+    );
     for r in &reports {
         assert_eq!(r.virtual_time.as_duration(), Duration::from_millis(10));
     }
@@ -396,7 +412,9 @@ fn the_determinism_check_fails_a_seed_that_would_not_replay_alone() {
     assert_eq!(failure.seed, 1);
     assert!(matches!(failure.cause, FailureCause::Nondeterministic(_)));
     assert!(
-        failure.replay.starts_with("SIM_SEED=1 SIM_CHECK_DETERMINISM=1 cargo test"),
+        failure
+            .replay
+            .starts_with("SIM_SEED=1 SIM_CHECK_DETERMINISM=1 cargo test"),
         "{}",
         failure.replay
     );

@@ -105,9 +105,8 @@ impl Rerun {
 
 /// Runs `seed` of sweep number `sweep` in a fresh child process.
 pub(super) fn run_in_child(rerun: &Rerun, sweep: u64, seed: u64, record: bool) -> Outcome {
-    let exe = std::env::current_exe().map_err(|e| {
-        FailureCause::ChildFailed(format!("cannot find the binary to re-run: {e}"))
-    })?;
+    let exe = std::env::current_exe()
+        .map_err(|e| FailureCause::ChildFailed(format!("cannot find the binary to re-run: {e}")))?;
     let mut command = Command::new(&exe);
     let shown = match rerun {
         Rerun::Test(test) => {

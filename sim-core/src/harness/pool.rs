@@ -71,13 +71,11 @@ pub(super) fn run<T: Send>(
             if stop_at_failure && failed(&result) {
                 claims.lock().unwrap_or_else(|p| p.into_inner()).stopped = true;
             }
-            done.lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(Done {
-                    position,
-                    seed,
-                    result,
-                });
+            done.lock().unwrap_or_else(|p| p.into_inner()).push(Done {
+                position,
+                seed,
+                result,
+            });
         }
     };
     std::thread::scope(|scope| {

@@ -32,7 +32,8 @@ impl TestId {
         if name == "main" || name.starts_with("sim-seed-") {
             return None;
         }
-        let include_ignored = std::env::args().any(|a| a == "--ignored" || a == "--include-ignored");
+        let include_ignored =
+            std::env::args().any(|a| a == "--ignored" || a == "--include-ignored");
         Some(TestId {
             name: name.to_string(),
             include_ignored,

@@ -57,7 +57,10 @@ impl Sweep {
 
     /// The reports of the seeds that passed, in seed order.
     pub fn into_reports(self) -> Vec<RunReport> {
-        self.runs.into_iter().filter_map(|r| r.outcome.ok()).collect()
+        self.runs
+            .into_iter()
+            .filter_map(|r| r.outcome.ok())
+            .collect()
     }
 
     /// The seeds run, in order.
@@ -203,7 +206,11 @@ where
         shard: plan.shard,
         remembered_in: None,
     };
-    if let Some(file) = plan.regressions.as_ref().filter(|_| harness.remember_failures) {
+    if let Some(file) = plan
+        .regressions
+        .as_ref()
+        .filter(|_| harness.remember_failures)
+    {
         if sweep.failures().next().is_some() {
             match file.remember(sweep.failures()) {
                 Ok(()) => sweep.remembered_in = Some(file.path().to_path_buf()),
