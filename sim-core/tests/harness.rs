@@ -419,3 +419,20 @@ fn the_determinism_check_fails_a_seed_that_would_not_replay_alone() {
         failure.replay
     );
 }
+
+#[test]
+fn an_isolated_seed_whose_process_dies_is_a_failure_naming_the_signal() {
+    let failure = Harness::new()
+        .seeds([5])
+        .isolation(Isolation::Process)
+        .remember_failures(false)
+        .try_run(|_sim| std::process::abort())
+        .unwrap_err();
+    let FailureCause::ChildFailed(m) = &failure.cause else {
+        panic!("unexpected {failure}")
+    };
+    assert_eq!(
+        m,
+        "the process of seed 5 was killed by signal 6 before handing back its outcome"
+    );
+}

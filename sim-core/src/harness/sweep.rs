@@ -156,8 +156,7 @@ where
     let runner = SeedRunner {
         harness,
         setup,
-        rerun: rerun.as_ref(),
-        sweep_no,
+        servers: rerun.map(|r| child::Servers::new(r, sweep_no)),
         isolation,
         check: plan.check,
     };
@@ -228,8 +227,7 @@ where
 struct SeedRunner<'a, F> {
     harness: &'a Harness,
     setup: Arc<F>,
-    rerun: Option<&'a child::Rerun>,
-    sweep_no: u64,
+    servers: Option<child::Servers>,
     isolation: Isolation,
     check: bool,
 }
@@ -241,10 +239,8 @@ where
     F: Fn(&mut Sim) + Send + Sync + 'static,
 {
     fn once(&self, seed: u64, isolation: Isolation) -> Ran {
-        match (isolation, self.rerun) {
-            (Isolation::Process, Some(rerun)) => {
-                child::run_in_child(rerun, self.sweep_no, seed, self.check)
-            }
+        match (isolation, &self.servers) {
+            (Isolation::Process, Some(servers)) => servers.run(seed, self.check),
             _ => self
                 .harness
                 .run_in_process(seed, self.check, self.setup.clone()),
