@@ -79,12 +79,14 @@ pub enum Isolation {
     /// `tokio::select!`) is shared between seeds, so a seed of a sweep may run
     /// differently when replayed alone.
     Thread,
-    /// In a fresh child process: the test binary runs again for that one test
-    /// and seed. Statics, `OnceLock` caches, tokio's process-wide counters and
-    /// leaked threads of one seed cannot reach another, so `select!` choices
-    /// and the drop order of a crashed host's tasks replay exactly, with or
-    /// without `--cfg tokio_unstable`. Needs a test run by libtest (the test
-    /// binary is re-run with the test's name).
+    /// In a process of its own: the test binary runs again as a child, up to
+    /// the same sweep, and forks a process per seed from there, so every
+    /// seed starts from the same state, untouched by any other seed.
+    /// Statics, `OnceLock` caches, tokio's process-wide counters and leaked
+    /// threads of one seed cannot reach another, so `select!` choices and the
+    /// drop order of a crashed host's tasks replay exactly, with or without
+    /// `--cfg tokio_unstable`. Needs a libtest test (re-run by name) or a
+    /// program's main thread (re-run with the same arguments).
     Process,
 }
 
