@@ -10,7 +10,9 @@
 //! (a server, two clients, links of seed-drawn latency, a TCP connection
 //! each): small enough that the sweep machinery's own cost shows.
 //! `SWEEP_SEEDS=N` (default 10,000) sets the in-process sweeps' size,
-//! `SWEEP_ISOLATED_SEEDS=N` (default 2,000) the isolated one's.
+//! `SWEEP_ISOLATED_SEEDS=N` (default 10,000) the isolated one's.
+//! `SWEEP_EMPTY=1` sweeps an empty simulation (one client that returns at
+//! once) instead, which leaves the sweep machinery's own cost.
 //!
 //! The isolated sweep comes first: its child processes run this program's
 //! `main` again up to that sweep, so nothing may run before it.
@@ -20,7 +22,7 @@ use std::time::Duration;
 use scenarios::bench_env::env_count;
 use scenarios::{registry, Params};
 use sim_core::harness::{Isolation, Sweep};
-use sim_core::Harness;
+use sim_core::{Builder, Harness, Sim};
 
 const PARAMS: Params = Params {
     clients: 2,
@@ -50,21 +52,35 @@ fn check(sweep: &Sweep, what: &str) {
     }
 }
 
+/// The simulation settings and setup of the workload.
+fn workload() -> (Builder, Box<dyn Fn(&mut Sim) + Send + Sync>) {
+    let echo = registry::find("echo").expect("echo is bundled");
+    if env_count("SWEEP_EMPTY", 0) == 1 {
+        return (
+            Builder::new(),
+            Box::new(|sim: &mut Sim| {
+                sim.client("client", async { Ok(()) });
+            }),
+        );
+    }
+    (echo.builder(&PARAMS), Box::new(echo.setup_with(&PARAMS)))
+}
+
 /// An in-process sweep of `seeds` seeds in chunks of a thousand, printing
 /// descriptors and memory after each chunk; returns the wall time.
 fn in_process(seeds: u64, jobs: usize) -> Duration {
-    let echo = registry::find("echo").expect("echo is bundled");
     let mut wall = Duration::ZERO;
     let mut samples = Vec::new();
     let mut start = 0;
     while start < seeds {
         let end = (start + 1_000).min(seeds);
+        let (builder, setup) = workload();
         let sweep = Harness::new()
             .ignore_env()
-            .builder(echo.builder(&PARAMS))
+            .builder(builder)
             .seeds(start..end)
             .jobs(jobs)
-            .sweep(echo.setup_with(&PARAMS));
+            .sweep(setup);
         check(&sweep, "in-process");
         wall += sweep.wall;
         samples.push(format!("{}:{}fd/{}MiB", end, open_fds(), rss_kib() / 1024));
@@ -83,17 +99,17 @@ fn in_process(seeds: u64, jobs: usize) -> Duration {
 
 fn main() {
     let seeds = env_count("SWEEP_SEEDS", 10_000);
-    let isolated_seeds = env_count("SWEEP_ISOLATED_SEEDS", 2_000);
-    let echo = registry::find("echo").expect("echo is bundled");
+    let isolated_seeds = env_count("SWEEP_ISOLATED_SEEDS", 10_000);
+    let (builder, setup) = workload();
     let before = (open_fds(), rss_kib());
     // The only sweep that reads the environment, and the first: a child
     // runs `main` up to here, runs its seed and exits.
     let isolated = Harness::new()
-        .builder(echo.builder(&PARAMS))
+        .builder(builder)
         .seeds(0..isolated_seeds)
         .jobs(1)
         .isolation(Isolation::Process)
-        .sweep(echo.setup_with(&PARAMS));
+        .sweep(setup);
     check(&isolated, "isolated");
     let after = (open_fds(), rss_kib());
     let one = in_process(seeds, 1);
