@@ -52,8 +52,11 @@ fn check(sweep: &Sweep, what: &str) {
     }
 }
 
+/// A setup closure a harness can run on any thread.
+type Setup = Box<dyn Fn(&mut Sim) + Send + Sync>;
+
 /// The simulation settings and setup of the workload.
-fn workload() -> (Builder, Box<dyn Fn(&mut Sim) + Send + Sync>) {
+fn workload() -> (Builder, Setup) {
     let echo = registry::find("echo").expect("echo is bundled");
     if env_count("SWEEP_EMPTY", 0) == 1 {
         return (

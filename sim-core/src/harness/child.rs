@@ -82,9 +82,10 @@ impl ChildOrder {
             if std::io::stdin().lock().read_line(&mut line).unwrap_or(0) == 0 {
                 std::process::exit(0);
             }
-            let order = line.trim().split_once(',').and_then(|(s, r)| {
-                Some((s.parse::<u64>().ok()?, r == "1"))
-            });
+            let order = line
+                .trim()
+                .split_once(',')
+                .and_then(|(s, r)| Some((s.parse::<u64>().ok()?, r == "1")));
             let outcome = match order {
                 Some((seed, record)) => run_forked(harness, seed, record, setup.clone()),
                 None => Err(FailureCause::ChildFailed(format!("bad order {line:?}"))),
