@@ -252,7 +252,10 @@ impl Harness {
     {
         let sweep = self.sweep(setup);
         if sweep.budget.is_some() {
-            eprintln!("{}", sweep.summary());
+            // Straight to the terminal, past libtest's capture: how many
+            // seeds a budget bought is what a nightly job's log is for.
+            let line = format!("{}\n", sweep.summary());
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
         }
         match sweep.failures().count() {
             0 => sweep.into_reports(),

@@ -40,7 +40,7 @@ pub struct Sweep {
     pub isolation: Isolation,
     /// The slice of the seeds this sweep ran, if sharded.
     pub shard: Option<Shard>,
-    /// Failing seeds that were written to the regressions file.
+    /// The regressions file the failing seeds were written to, if any.
     pub remembered_in: Option<std::path::PathBuf>,
 }
 
