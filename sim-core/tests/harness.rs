@@ -367,6 +367,11 @@ fn a_time_budget_runs_consecutive_seeds_until_it_is_spent() {
         sweep.summary()
     );
     assert_eq!(Shard::new(3, 2), None);
+
+    // The same from the environment, past the seeds set in code.
+    let seeds = swept(&[("SIM_SWEEP_SECS", "0.3")]);
+    assert!(!seeds.is_empty());
+    assert_eq!(seeds, (7..7 + seeds.len() as u64).collect::<Vec<_>>());
 }
 
 /// Counts simulations set up in this process.

@@ -43,6 +43,8 @@ pub(super) fn run<T: Send>(
     work: impl Fn(u64) -> T + Sync,
 ) -> Ran<T> {
     let started = Instant::now();
+    // No more workers than seeds (a single seed runs on the caller's thread).
+    let jobs = jobs.min(seeds.size_hint().1.unwrap_or(usize::MAX)).max(1);
     let claims = Mutex::new(Claims {
         seeds,
         next: 0,
@@ -79,7 +81,7 @@ pub(super) fn run<T: Send>(
         }
     };
     std::thread::scope(|scope| {
-        for _ in 1..jobs.max(1) {
+        for _ in 1..jobs {
             scope.spawn(worker);
         }
         worker();
