@@ -14,6 +14,13 @@ use user_project::{session, Journal};
 
 const PORT: u16 = 4000;
 
+// Built as a user's project is: without tokio_unstable, which would make
+// `select!` replay even in-process and so prove less here.
+const _: () = assert!(
+    !sim_core::SELECT_IS_SEEDED,
+    "examples/user-project must build without --cfg tokio_unstable"
+);
+
 /// The server: a session task per connection, all writing to `journal`.
 async fn server(journal: Journal) -> sim_core::Result {
     let listener = TcpListener::bind(("0.0.0.0", PORT)).await?;
@@ -104,10 +111,6 @@ fn cause_line(failure: &sim_core::harness::Failure) -> String {
 
 #[test]
 fn a_seed_gives_the_same_result_in_a_sweep_and_alone() {
-    assert!(
-        !sim_core::SELECT_IS_SEEDED,
-        "this project has no tokio_unstable"
-    );
     let swept: Sweep = sweep().jobs(2).sweep(sessions_then_kill);
     assert_eq!(swept.seeds(), (0..200).collect::<Vec<_>>());
     let failing: Vec<_> = swept.failures().collect();
