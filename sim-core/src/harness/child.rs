@@ -6,21 +6,21 @@
 //! program with the same arguments), with `SIM_CHILD_SWEEP` naming the sweep
 //! of the test to serve (a test may run several). That child runs the test
 //! function as usual up to the sweep, runs no seed itself, and becomes a
-//! seed server: for every seed the parent writes to its standard input it
-//! forks, the fork runs the one seed on a fresh thread and hands the outcome
-//! back through a socket, and the server prints it on one marked line (see
-//! [`wire`](super::wire)). A fork starts from the server's state, which no
-//! seed has touched: nothing of one seed (statics, `OnceLock` caches,
-//! tokio's task ids and `select!` seed counter, threads it leaked) exists in
-//! the process of another, and every seed starts from the same state, the
-//! one a `SIM_SEED` replay starts from too. Forking a served process costs
-//! far less than starting a binary, so the parent keeps one server per
-//! worker thread for the whole sweep.
+//! seed server: it keeps one fork of itself ready, the fork reads the next
+//! seed the parent writes to standard input, runs it on a fresh thread,
+//! prints the outcome on one marked line (see [`wire`](super::wire)) and
+//! exits, and the server forks the next one. A fork starts from the
+//! server's state, which no seed has touched: nothing of one seed (statics,
+//! `OnceLock` caches, tokio's task ids and `select!` seed counter, threads it
+//! leaked) exists in the process of another, and every seed starts from the
+//! same state, the one a `SIM_SEED` replay starts from too. A fork costs far
+//! less than starting a binary and is made while the previous seed's outcome
+//! travels, so the parent keeps one server per worker thread for the whole
+//! sweep.
 
 use std::cell::Cell;
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::os::unix::net::UnixStream;
+use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
@@ -76,74 +76,157 @@ impl ChildOrder {
             plan.remembered.clear();
             return super::sweep::run_plan(harness, &plan, setup, true);
         }
-        let mut line = String::new();
+        // Two forks wait for orders at any time, so when one takes a seed
+        // the next is already made: the fork is off the seed's path.
+        let mut waiting: Vec<libc::pid_t> = Vec::new();
+        let mut closing = false;
         loop {
-            line.clear();
-            if std::io::stdin().lock().read_line(&mut line).unwrap_or(0) == 0 {
+            while !closing && waiting.len() < SPARES {
+                let _ = std::io::stdout().flush();
+                // SAFETY: fork has no memory-safety preconditions. The fork
+                // holds only this thread; the server's other threads
+                // (libtest's) wait on a channel and hold no lock the fork
+                // could need. The fork leaves with `_exit` and never returns
+                // into the server's code.
+                let pid = unsafe { libc::fork() };
+                if pid == 0 {
+                    serve_one(harness, setup);
+                }
+                if pid < 0 {
+                    if waiting.is_empty() {
+                        let e = std::io::Error::last_os_error();
+                        answer_without_fork(&format!("could not fork a process for it: {e}"));
+                    }
+                    break;
+                }
+                waiting.push(pid);
+            }
+            if waiting.is_empty() {
                 std::process::exit(0);
             }
-            let order = line
-                .trim()
-                .split_once(',')
-                .and_then(|(s, r)| Some((s.parse::<u64>().ok()?, r == "1")));
-            let outcome = match order {
-                Some((seed, record)) => run_forked(harness, seed, record, setup.clone()),
-                None => Err(FailureCause::ChildFailed(format!("bad order {line:?}"))),
+            let (pid, ended) = wait_any();
+            let Some(i) = waiting.iter().position(|p| *p == pid) else {
+                continue;
             };
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "\n{}", wire::encode(&outcome));
-            let _ = out.flush();
+            waiting.swap_remove(i);
+            match ended {
+                Ended::Served => {}
+                Ended::NoMoreSeeds => closing = true,
+                Ended::Died(how) => {
+                    let mut out = std::io::stdout().lock();
+                    let _ = writeln!(out, "\n{}", wire::encode_died(&how));
+                    let _ = out.flush();
+                }
+            }
         }
     }
 }
 
-/// Runs `seed` in a fork of this process and returns its outcome.
-fn run_forked<F>(harness: &Harness, seed: u64, record: bool, setup: Arc<F>) -> Outcome
+/// Forks kept waiting for an order.
+const SPARES: usize = 2;
+
+/// How a forked seed process ends when it handed back an outcome.
+const SERVED: i32 = 77;
+/// How it ends when the parent has no seed left (standard input closed).
+const NO_MORE_SEEDS: i32 = 78;
+
+/// Runs in the fork, made ahead of time: waits for the parent's next order
+/// on standard input, runs that seed, prints its outcome and exits. The
+/// fork is made while the parent still handles the previous outcome, so
+/// the next seed starts without waiting for one.
+fn serve_one<F>(harness: &Harness, setup: Arc<F>) -> !
 where
     F: Fn(&mut Sim) + Send + Sync + 'static,
 {
-    let failed = |m: String| Err(FailureCause::ChildFailed(m));
-    let (mut ours, theirs) = match UnixStream::pair() {
-        Ok(pair) => pair,
-        Err(e) => return failed(format!("cannot make a socket pair: {e}")),
-    };
-    let _ = std::io::stdout().flush();
-    // SAFETY: fork has no memory-safety preconditions. The fork holds only
-    // this thread; the server's other threads (libtest's) wait on a channel
-    // and hold no lock the fork could need. The fork leaves with `_exit`, so
-    // it never returns into the server's code.
-    let pid = unsafe { libc::fork() };
-    if pid == 0 {
-        drop(ours);
-        let outcome = harness.run_in_process(seed, record, setup);
-        let mut theirs = theirs;
-        let _ = theirs.write_all(wire::encode(&outcome).as_bytes());
-        let _ = std::io::stdout().flush();
+    let Some(line) = read_order() else {
         // SAFETY: ends the fork without running the server's exit handlers.
-        unsafe { libc::_exit(0) };
-    }
-    drop(theirs);
-    if pid < 0 {
-        return failed(format!("fork failed: {}", std::io::Error::last_os_error()));
-    }
-    let mut text = String::new();
-    let _ = ours.read_to_string(&mut text);
-    let mut status = 0;
-    // SAFETY: waits for our own child; `status` is a valid out-pointer.
-    while unsafe { libc::waitpid(pid, &mut status, 0) } < 0
-        && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
-    {}
-    if let Some(outcome) = wire::decode(&text) {
-        return outcome;
-    }
-    let how = if libc::WIFSIGNALED(status) {
-        format!("was killed by signal {}", libc::WTERMSIG(status))
-    } else {
-        format!("exited with status {}", libc::WEXITSTATUS(status))
+        unsafe { libc::_exit(NO_MORE_SEEDS) }
     };
-    failed(format!(
-        "the process of seed {seed} {how} before handing back its outcome"
-    ))
+    let order = line
+        .trim()
+        .split_once(',')
+        .and_then(|(s, r)| Some((s.parse::<u64>().ok()?, r == "1")));
+    let outcome = match order {
+        Some((seed, record)) => harness.run_in_process(seed, record, setup),
+        None => Err(FailureCause::ChildFailed(format!("bad order {line:?}"))),
+    };
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "\n{}", wire::encode(&outcome));
+    let _ = out.flush();
+    // SAFETY: as above.
+    unsafe { libc::_exit(SERVED) }
+}
+
+/// One order from standard input, or `None` at the end of input. The
+/// parent writes each order with one `write` of a few bytes, which a pipe
+/// keeps whole, and only after the previous outcome came back; so one
+/// `read` takes exactly one order, and of two forks waiting, one gets it
+/// and the other goes on waiting.
+fn read_order() -> Option<String> {
+    let mut buf = [0u8; 128];
+    loop {
+        // SAFETY: reads into a valid buffer of the given length.
+        let n = unsafe { libc::read(0, buf.as_mut_ptr().cast(), buf.len()) };
+        match n {
+            n if n > 0 => {
+                return Some(String::from_utf8_lossy(&buf[..n as usize]).into_owned());
+            }
+            0 => return None,
+            _ if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted => {}
+            _ => return None,
+        }
+    }
+}
+
+/// Answers the next order with a failure, when no process can run it.
+fn answer_without_fork(why: &str) {
+    match read_order() {
+        Some(_) => {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "\n{}", wire::encode_died(why));
+            let _ = out.flush();
+        }
+        None => std::process::exit(0),
+    }
+}
+
+/// How a forked seed process ended.
+enum Ended {
+    Served,
+    NoMoreSeeds,
+    /// It ended without handing back an outcome, as described.
+    Died(String),
+}
+
+/// Waits for any child of the server; returns its id and how it ended.
+fn wait_any() -> (libc::pid_t, Ended) {
+    let mut status = 0;
+    let pid = loop {
+        // SAFETY: waits for a child of ours; `status` is a valid out-pointer.
+        let pid = unsafe { libc::waitpid(-1, &mut status, 0) };
+        if pid >= 0 {
+            break pid;
+        }
+        if std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+            // No child left to wait for.
+            std::process::exit(0);
+        }
+    };
+    (pid, ended(status))
+}
+
+fn ended(status: i32) -> Ended {
+    if libc::WIFEXITED(status) {
+        match libc::WEXITSTATUS(status) {
+            SERVED => Ended::Served,
+            NO_MORE_SEEDS => Ended::NoMoreSeeds,
+            code => Ended::Died(format!("exited with status {code}")),
+        }
+    } else if libc::WIFSIGNALED(status) {
+        Ended::Died(format!("was killed by signal {}", libc::WTERMSIG(status)))
+    } else {
+        Ended::Died(format!("ended with wait status {status}"))
+    }
 }
 
 /// What the child process re-runs to reach the sweep.
@@ -301,7 +384,9 @@ impl Servers {
     /// Sends one order and reads lines up to its outcome; `None` if the
     /// server is gone.
     fn ask(&self, server: &mut Server, seed: u64, record: bool) -> Option<Outcome> {
-        writeln!(server.stdin, "{seed},{}", u8::from(record)).ok()?;
+        // One write: a pipe keeps it whole for the fork that reads it.
+        let order = format!("{seed},{}\n", u8::from(record));
+        server.stdin.write_all(order.as_bytes()).ok()?;
         server.stdin.flush().ok()?;
         let mut line = String::new();
         loop {
@@ -310,6 +395,11 @@ impl Servers {
                 return None;
             }
             if line.starts_with(wire::MARKER) {
+                if let Some(how) = wire::died(&line) {
+                    return Some(Err(FailureCause::ChildFailed(format!(
+                        "the process of seed {seed} {how} before handing back its outcome"
+                    ))));
+                }
                 return wire::decode(&line);
             }
             keep(&server.tail, &line);

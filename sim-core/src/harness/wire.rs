@@ -42,6 +42,18 @@ pub(super) fn encode(outcome: &Outcome) -> String {
     format!("{MARKER}{value}")
 }
 
+/// The line a seed server prints when a seed's process ended without an
+/// outcome; `how` says how it ended ("was killed by signal 6").
+pub(super) fn encode_died(how: &str) -> String {
+    format!("{MARKER}{}", json!({ "died": how }))
+}
+
+/// How a seed's process ended, if `line` says it died without an outcome.
+pub(super) fn died(line: &str) -> Option<String> {
+    let v: Value = serde_json::from_str(line.trim().strip_prefix(MARKER)?).ok()?;
+    Some(v.get("died")?.as_str()?.to_string())
+}
+
 /// The outcome in a child's standard output, if it printed one.
 pub(super) fn decode(stdout: &str) -> Option<Outcome> {
     let line = stdout.lines().rev().find_map(|l| l.strip_prefix(MARKER))?;
