@@ -262,6 +262,7 @@ pub fn run_seed_with(
                 FailureCause::Nondeterministic(d) => {
                     (0, format!("seed {seed} is not deterministic: {d}"))
                 }
+                FailureCause::ChildFailed(m) => (0, format!("seed {seed}: {m}")),
             }
         }
     };

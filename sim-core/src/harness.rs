@@ -1,5 +1,6 @@
-//! Running a simulation from `cargo test`: seeds from the environment, one
-//! fresh thread per seed, replay commands and the determinism check.
+//! Running a simulation from `cargo test`: seeds from the environment, sweeps
+//! on several threads, shards and time budgets for CI, remembered failures,
+//! per-seed process isolation, replay commands and the determinism check.
 //!
 //! | variable | effect |
 //! |---|---|
@@ -7,13 +8,20 @@
 //! | `SIM_SEEDS=N` | sweep `N` seeds, starting from the first configured one |
 //! | `SIM_CHECK_DETERMINISM=1` | run each seed twice and compare the traces event by event |
 //! | `SIM_ARTIFACTS=1` / `=0` | every seed writes its artifacts / none does (default: failed seeds; see [`crate::artifacts`]) |
+//! | `SIM_JOBS=N` | run seeds on `N` threads (default: the machine's cores) |
+//! | `SIM_KEEP_GOING=1` | go on past failures and list every failing seed |
+//! | `SIM_SHARD=i/n` | run the `i`-th of `n` disjoint slices of the seeds |
+//! | `SIM_SWEEP_SECS=T` | run seeds from the first one on for `T` wall seconds |
+//! | `SIM_ISOLATE=1` | run each seed in a fresh child process |
+//! | `SIM_REGRESSIONS=0` | neither replay nor record `sim-regressions/` (a path: use that folder) |
 //!
-//! On failure [`Harness::run`] panics with the seed, the cause, and the
-//! exact command that replays it:
+//! Results come back in seed order and are the same for any `SIM_JOBS`. On
+//! failure [`Harness::run`] panics with the seed, the cause, and the exact
+//! command that replays it:
 //!
 //! ```text
 //! seed 17, virtual time 2.000000000s, host `client`: client panicked: lost a write at tests/kv.rs:40
-//! replay: SIM_SEED=17 cargo test -p my-service -- kv_survives_crash --exact
+//! replay: SIM_SEED=17 cargo test -p my-service --test kv -- kv_survives_crash --exact
 //! artifacts: target/simnet/my-service/kv_survives_crash/17
 //! ```
 //!
@@ -26,9 +34,19 @@
 //! assert_eq!(reports.iter().map(|r| r.seed).collect::<Vec<_>>(), vec![10, 11]);
 //! ```
 
+mod child;
+mod plan;
+mod pool;
+mod regressions;
+mod replay;
+mod sweep;
+mod warning;
+mod wire;
+
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::artifacts::{self, ArtifactPolicy};
 use crate::builder::Builder;
@@ -36,7 +54,12 @@ use crate::error::SimError;
 use crate::sim::{RunReport, Sim};
 use crate::trace::{first_divergence, Divergence, TraceEvent};
 
-/// Runs a setup closure once per seed, each on a fresh thread.
+pub use plan::Shard;
+pub use replay::replay_command;
+pub use sweep::{SeedRun, Sweep};
+
+/// Runs a setup closure once per seed, each on a fresh thread (or in a
+/// fresh child process, see [`Isolation`]).
 #[derive(Clone, Debug)]
 pub struct Harness {
     builder: Builder,
@@ -44,6 +67,32 @@ pub struct Harness {
     check_determinism: bool,
     use_env: bool,
     pub(crate) artifacts: artifacts::Settings,
+    jobs: Option<usize>,
+    keep_going: bool,
+    shard: Option<Shard>,
+    budget: Option<Duration>,
+    isolation: Option<Isolation>,
+    remember_failures: bool,
+}
+
+/// Where each seed runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Isolation {
+    /// On a fresh thread of the test process. Fast; `HashMap` order and the
+    /// seeded tie-breaks replay, but process-wide state (statics, tokio's task
+    /// ids and, without `--cfg tokio_unstable`, the generator behind
+    /// `tokio::select!`) is shared between seeds, so a seed of a sweep may run
+    /// differently when replayed alone.
+    Thread,
+    /// In a process of its own: the test binary runs again as a child, up to
+    /// the same sweep, and forks a process per seed from there, so every
+    /// seed starts from the same state, untouched by any other seed.
+    /// Statics, `OnceLock` caches, tokio's process-wide counters and leaked
+    /// threads of one seed cannot reach another, so `select!` choices and the
+    /// drop order of a crashed host's tasks replay exactly, with or without
+    /// `--cfg tokio_unstable`. Needs a libtest test (re-run by name) or a
+    /// program's main thread (re-run with the same arguments).
+    Process,
 }
 
 /// Why a harness run failed, with the command that replays it.
@@ -68,6 +117,9 @@ pub enum FailureCause {
     SetupPanicked(String),
     /// Two runs of the same seed produced different traces.
     Nondeterministic(Box<Divergence>),
+    /// The child process of an isolated seed ended without a result (it
+    /// crashed, was killed, or the test panicked before reaching the sweep).
+    ChildFailed(String),
 }
 
 impl fmt::Display for Failure {
@@ -80,6 +132,11 @@ impl fmt::Display for Failure {
             FailureCause::Nondeterministic(d) => {
                 write!(f, "seed {} is not deterministic: {d}", self.seed)?
             }
+            FailureCause::ChildFailed(m) => write!(
+                f,
+                "seed {}: the child process running it ended without a result: {m}",
+                self.seed
+            )?,
         }
         write!(f, "\nreplay: {}", self.replay)?;
         if let Some(dir) = &self.artifacts {
@@ -97,14 +154,6 @@ impl Default for Harness {
     }
 }
 
-fn env_u64(name: &str) -> Option<u64> {
-    let value = std::env::var(name).ok()?;
-    match value.trim().parse() {
-        Ok(v) => Some(v),
-        Err(_) => panic!("{name}={value:?} is not a whole number; unset it or give e.g. {name}=42"),
-    }
-}
-
 impl Harness {
     /// Seed 0, default [`Builder`], reading `SIM_*` variables when it runs.
     pub fn new() -> Harness {
@@ -114,11 +163,17 @@ impl Harness {
             check_determinism: false,
             use_env: true,
             artifacts: artifacts::Settings::default(),
+            jobs: None,
+            keep_going: false,
+            shard: None,
+            budget: None,
+            isolation: None,
+            remember_failures: true,
         }
     }
 
     /// The same as [`Harness::new`]: the `SIM_*` variables are read at run
-    /// time and take precedence over the seeds set in code.
+    /// time and take precedence over the settings made in code.
     pub fn from_env() -> Harness {
         Harness::new()
     }
@@ -135,96 +190,129 @@ impl Harness {
         self
     }
 
-    /// Runs each seed twice and compares the traces.
+    /// Runs each seed twice and compares the traces. The second run is in a
+    /// fresh child process when one can be started (see [`Isolation`]), so
+    /// the check also catches a seed that would not replay alone.
     pub fn check_determinism(mut self, check: bool) -> Harness {
         self.check_determinism = check;
         self
     }
 
-    /// Ignores the `SIM_*` variables (for tests of the harness itself).
+    /// Runs seeds on `jobs` threads (`SIM_JOBS` overrides; default: the
+    /// machine's cores). Results do not depend on it.
+    pub fn jobs(mut self, jobs: usize) -> Harness {
+        self.jobs = Some(jobs.max(1));
+        self
+    }
+
+    /// Goes on past failing seeds (`SIM_KEEP_GOING` overrides); `run` then
+    /// lists every failure.
+    pub fn keep_going(mut self, keep_going: bool) -> Harness {
+        self.keep_going = keep_going;
+        self
+    }
+
+    /// Runs one slice of the seeds (`SIM_SHARD=i/n` overrides).
+    pub fn shard(mut self, shard: Shard) -> Harness {
+        self.shard = Some(shard);
+        self
+    }
+
+    /// Runs seeds from the first configured one on, as many as fit in
+    /// `budget` of wall time (`SIM_SWEEP_SECS` overrides).
+    pub fn time_budget(mut self, budget: Duration) -> Harness {
+        self.budget = Some(budget);
+        self
+    }
+
+    /// Where each seed runs (`SIM_ISOLATE` overrides). Default:
+    /// [`Isolation::Thread`].
+    pub fn isolation(mut self, isolation: Isolation) -> Harness {
+        self.isolation = Some(isolation);
+        self
+    }
+
+    /// Whether failing seeds are written to the test's regressions file
+    /// (default: yes; off for a test that fails on purpose). Remembered
+    /// seeds are replayed first either way.
+    pub fn remember_failures(mut self, remember: bool) -> Harness {
+        self.remember_failures = remember;
+        self
+    }
+
+    /// Ignores the `SIM_*` variables, starts no child process and reads or
+    /// writes no regressions file: the harness as a plain library call (for
+    /// tests of the harness itself and for runners with their own options).
     pub fn ignore_env(mut self) -> Harness {
         self.use_env = false;
         self
     }
 
-    /// The seeds and check flag after applying the environment.
+    /// The seeds (after `SIM_SEED`, `SIM_SEEDS` and `SIM_SHARD`, before the
+    /// remembered failures are put first) and the check flag, after applying
+    /// the environment.
     pub fn resolved(&self) -> (Vec<u64>, bool) {
-        let mut seeds = self.seeds.clone();
-        let mut check = self.check_determinism;
-        if self.use_env {
-            if let Some(n) = env_u64("SIM_SEEDS") {
-                let start = seeds.first().copied().unwrap_or(0);
-                seeds = (start..start.saturating_add(n)).collect();
-            }
-            if let Some(s) = env_u64("SIM_SEED") {
-                seeds = vec![s];
-            }
-            if let Ok(v) = std::env::var("SIM_CHECK_DETERMINISM") {
-                check = !matches!(v.trim(), "" | "0" | "false" | "no");
-            }
-        }
-        (seeds, check)
+        let plan = plan::Plan::resolve(self);
+        (plan.configured_seeds(), plan.check)
     }
 
-    /// Runs every seed; panics with the first failure and its replay command.
+    /// Runs every seed; panics with the first failure and its replay command
+    /// (with `keep_going`: with every failure).
     pub fn run<F>(&self, setup: F) -> Vec<RunReport>
     where
         F: Fn(&mut Sim) + Send + Sync + 'static,
     {
-        match self.try_run(setup) {
-            Ok(reports) => reports,
-            Err(failure) => panic!("{failure}"),
+        let sweep = self.sweep(setup);
+        if sweep.budget.is_some() {
+            // Straight to the terminal, past libtest's capture: how many
+            // seeds a budget bought is what a nightly job's log is for.
+            let line = format!("{}\n", sweep.summary());
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+        }
+        match sweep.failures().count() {
+            0 => sweep.into_reports(),
+            1 => panic!("{}", sweep.failures().next().unwrap()),
+            _ => panic!("{}", sweep.failure_list()),
         }
     }
 
-    /// Runs every seed; returns the first failure.
+    /// Runs every seed; returns the first failure in seed order.
     pub fn try_run<F>(&self, setup: F) -> Result<Vec<RunReport>, Failure>
     where
         F: Fn(&mut Sim) + Send + Sync + 'static,
     {
-        let setup = Arc::new(setup);
-        let (seeds, check) = self.resolved();
-        let mut reports = Vec::with_capacity(seeds.len());
-        let policy = self.artifacts.policy(self.use_env);
-        for seed in seeds {
-            let dir = self.artifacts.dir(seed, self.use_env);
-            let always = (policy == ArtifactPolicy::Always).then(|| dir.clone());
-            let fail = |cause| {
-                // A failed seed that did not record runs once more, recording.
-                let artifacts = match (&cause, policy) {
-                    (FailureCause::Run(_), ArtifactPolicy::OnFailure) => {
-                        // Deterministic: it fails again, the same way.
-                        let _ = self.run_seed(seed, false, Some(dir.clone()), setup.clone());
-                        Some(dir.clone())
-                    }
-                    (_, ArtifactPolicy::Always) => Some(dir.clone()),
-                    _ => None,
-                };
-                Failure {
-                    seed,
-                    cause,
-                    replay: replay_command(seed),
-                    artifacts: artifacts.filter(|d| d.join("trace.jsonl").exists()),
-                }
-            };
-            let (report, first) = self
-                .run_seed(seed, check, always.clone(), setup.clone())
-                .map_err(fail)?;
-            if check {
-                let (_, second) = self
-                    .run_seed(seed, check, None, setup.clone())
-                    .map_err(fail)?;
-                let (a, b) = (first.unwrap_or_default(), second.unwrap_or_default());
-                if let Some(d) = first_divergence(&a, &b) {
-                    return Err(fail(FailureCause::Nondeterministic(Box::new(d))));
-                }
-            }
-            reports.push(report);
+        let sweep = self.sweep(setup);
+        if let Some(f) = sweep.failures().next() {
+            return Err(f.clone());
         }
-        Ok(reports)
+        Ok(sweep.into_reports())
     }
 
-    fn run_seed<F>(
+    /// Runs every seed and returns each outcome, in seed order: the sweep a
+    /// CI job reports on.
+    pub fn sweep<F>(&self, setup: F) -> Sweep
+    where
+        F: Fn(&mut Sim) + Send + Sync + 'static,
+    {
+        let setup = Arc::new(setup);
+        if self.use_env {
+            if let Some(child) = child::ChildOrder::from_env() {
+                return child.serve(self, setup);
+            }
+        }
+        let plan = plan::Plan::resolve(self);
+        sweep::run(self, &plan, setup)
+    }
+
+    /// Where `seed` records its artifacts from the start, when every seed
+    /// does (`SIM_ARTIFACTS=1`).
+    fn artifacts_always(&self, seed: u64) -> Option<PathBuf> {
+        (self.artifacts.policy(self.use_env) == ArtifactPolicy::Always)
+            .then(|| self.artifacts.dir(seed, self.use_env))
+    }
+
+    /// Runs `seed` on a fresh thread of this process.
+    fn run_in_process<F>(
         &self,
         seed: u64,
         record: bool,
@@ -252,6 +340,18 @@ impl Harness {
     }
 }
 
+/// Compares two recorded runs of one seed.
+fn compare_runs(
+    first: Option<Vec<TraceEvent>>,
+    second: Option<Vec<TraceEvent>>,
+) -> Result<(), FailureCause> {
+    let (a, b) = (first.unwrap_or_default(), second.unwrap_or_default());
+    match first_divergence(&a, &b) {
+        Some(d) => Err(FailureCause::Nondeterministic(Box::new(d))),
+        None => Ok(()),
+    }
+}
+
 /// Runs `f` on a new thread named after the seed, turning a panic of `f`
 /// (outside the simulation's own error handling) into `SetupPanicked`.
 fn run_on_fresh_thread<T: Send + 'static>(
@@ -269,20 +369,4 @@ fn run_on_fresh_thread<T: Send + 'static>(
             &*p,
         ))),
     }
-}
-
-/// The command that reruns `seed` of the current test: cargo sets
-/// `CARGO_PKG_NAME` for the test process, and libtest names the test's
-/// thread after the test.
-pub fn replay_command(seed: u64) -> String {
-    let mut cmd = format!("SIM_SEED={seed} cargo test");
-    if let Ok(pkg) = std::env::var("CARGO_PKG_NAME") {
-        cmd.push_str(&format!(" -p {pkg}"));
-    }
-    if let Some(name) = std::thread::current().name() {
-        if name != "main" && !name.starts_with("sim-seed-") {
-            cmd.push_str(&format!(" -- {name} --exact"));
-        }
-    }
-    cmd
 }
