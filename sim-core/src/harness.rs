@@ -172,12 +172,6 @@ impl Harness {
         }
     }
 
-    /// The same as [`Harness::new`]: the `SIM_*` variables are read at run
-    /// time and take precedence over the settings made in code.
-    pub fn from_env() -> Harness {
-        Harness::new()
-    }
-
     /// The settings for every run (the seed is set per run).
     pub fn builder(mut self, builder: Builder) -> Harness {
         self.builder = builder;

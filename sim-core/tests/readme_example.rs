@@ -6,7 +6,7 @@ use sim_core::Harness;
 
 #[test]
 fn heartbeats_stop_while_the_server_is_down() {
-    Harness::from_env().seeds(0..20).run(|sim| {
+    Harness::new().seeds(0..20).run(|sim| {
         let beats = Rc::new(Cell::new(0u64));
         let counter = beats.clone();
         sim.host("server", move || {

@@ -8,7 +8,7 @@ use sim_net::{Net, TcpListener, TcpStream};
 
 #[test]
 fn the_client_sees_the_killed_server_close_its_connection() {
-    Harness::from_env()
+    Harness::new()
         .seeds(0..100)
         // Each seed in a fresh process: exact replay without tokio_unstable.
         .isolation(Isolation::Process)

@@ -66,7 +66,7 @@ fn sessions_then_kill(sim: &mut Sim) {
 }
 
 fn sweep() -> Harness {
-    Harness::from_env()
+    Harness::new()
         .seeds(0..200)
         .isolation(Isolation::Process)
         .keep_going(true)
