@@ -40,6 +40,17 @@ macro_rules! guarded {
     )*};
 }
 
+/// Fails `call` with `errno` (and reports it) if any of `fds` is virtual.
+fn refused(call: &'static str, fds: &[libc::c_int], errno: libc::c_int) -> bool {
+    match fds.iter().find(|&&fd| is_virtual(fd)) {
+        Some(&fd) => {
+            unsupported(call, fd, errno);
+            true
+        }
+        None => false,
+    }
+}
+
 type Sockaddr = *const libc::sockaddr;
 type SockaddrOut = *mut libc::sockaddr;
 type Len = libc::socklen_t;
@@ -96,11 +107,8 @@ pub unsafe extern "C" fn sendfile(
     offset: *mut libc::off_t,
     n: libc::size_t,
 ) -> libc::ssize_t {
-    for fd in [out_fd, in_fd] {
-        if is_virtual(fd) {
-            unsupported("sendfile", fd, libc::EINVAL);
-            return -1;
-        }
+    if refused("sendfile", &[out_fd, in_fd], libc::EINVAL) {
+        return -1;
     }
     count("sendfile");
     type F = unsafe extern "C" fn(
@@ -130,11 +138,8 @@ pub unsafe extern "C" fn sendfile64(
     offset: *mut libc::off64_t,
     n: libc::size_t,
 ) -> libc::ssize_t {
-    for fd in [out_fd, in_fd] {
-        if is_virtual(fd) {
-            unsupported("sendfile64", fd, libc::EINVAL);
-            return -1;
-        }
+    if refused("sendfile64", &[out_fd, in_fd], libc::EINVAL) {
+        return -1;
     }
     count("sendfile64");
     type F = unsafe extern "C" fn(
@@ -166,11 +171,8 @@ pub unsafe extern "C" fn splice(
     len: libc::size_t,
     flags: libc::c_uint,
 ) -> libc::ssize_t {
-    for fd in [fd_in, fd_out] {
-        if is_virtual(fd) {
-            unsupported("splice", fd, libc::EINVAL);
-            return -1;
-        }
+    if refused("splice", &[fd_in, fd_out], libc::EINVAL) {
+        return -1;
     }
     count("splice");
     // SAFETY: forwarding the caller's arguments unchanged.
@@ -192,11 +194,8 @@ pub unsafe extern "C" fn copy_file_range(
     len: libc::size_t,
     flags: libc::c_uint,
 ) -> libc::ssize_t {
-    for fd in [fd_in, fd_out] {
-        if is_virtual(fd) {
-            unsupported("copy_file_range", fd, libc::EINVAL);
-            return -1;
-        }
+    if refused("copy_file_range", &[fd_in, fd_out], libc::EINVAL) {
+        return -1;
     }
     count("copy_file_range");
     // SAFETY: forwarding the caller's arguments unchanged.
