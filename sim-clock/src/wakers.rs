@@ -3,7 +3,8 @@
 //!
 //! Each host runs a tokio runtime whose driver parks in its virtual epoll
 //! and is unparked by a write to its virtual waker eventfd (mio's waker),
-//! which calls [`unpark`] with its host. Any other object that becomes
+//! which the interposed `write` turns into [`unpark`] of its host (the
+//! table marks the eventfd a runtime makes while it is built). Any other object that becomes
 //! ready queues an event in the epoll instance that watches it, and the
 //! epoll, which knows its host, calls [`wake`]. A host other than the one
 //! being stepped joins the list the scheduler drains after each event
@@ -87,9 +88,9 @@ pub fn wake(host: HostIndex) {
 }
 
 /// Says that host `host`'s runtime was unparked: its waker eventfd was
-/// written. Called by the waker object, which never queues an epoll event
-/// (tokio does nothing with the waker's event but stop sleeping, and a
-/// simulated runtime never sleeps). An unpark of the host being stepped
+/// written. The interposed `write` calls this instead of writing to the
+/// waker, whose event would never be read (tokio does nothing with the
+/// waker's event but stop sleeping, and a simulated runtime never sleeps). An unpark of the host being stepped
 /// keeps its next park from reporting idle, as a real `epoll_wait` would
 /// return at once; any other host is woken as by [`wake`].
 pub fn unpark(host: HostIndex) {

@@ -11,26 +11,21 @@ const MAX: u64 = u64::MAX - 1;
 /// An eventfd: writes add to a counter, reads take it (or take one, in
 /// semaphore mode).
 ///
-/// The one a host's runtime makes while it is built is mio's waker: tokio
-/// writes 1 to it to end a sleep in `epoll_wait` and does nothing else with
-/// its event. A simulated runtime never sleeps, so that eventfd queues no
-/// epoll event: a write only tells the scheduler which host to step
-/// (`sim_clock::wakers::unpark`), which saves every woken step a second
-/// park.
+/// The one a host's runtime makes while it is built is mio's waker; writes
+/// to it never reach this object: sim-clock hands them to the scheduler
+/// (`sim_clock::wakers::unpark`), since tokio does nothing with the waker's
+/// event but stop sleeping, and a simulated runtime never sleeps.
 pub(crate) struct EventFd {
     count: Cell<u64>,
     semaphore: bool,
-    /// The host whose runtime's waker this is.
-    waker_of: Option<u32>,
     watchers: Watchers,
 }
 
 impl EventFd {
-    pub(crate) fn new(initval: u32, semaphore: bool, waker_of: Option<u32>) -> EventFd {
+    pub(crate) fn new(initval: u32, semaphore: bool) -> EventFd {
         EventFd {
             count: Cell::new(u64::from(initval)),
             semaphore,
-            waker_of,
             watchers: Watchers::new(),
         }
     }
@@ -70,20 +65,13 @@ impl VirtualFile for EventFd {
             return Err(libc::EAGAIN);
         }
         self.count.set(count + value);
-        match self.waker_of {
-            Some(host) => sim_clock::wakers::unpark(host),
-            // Linux wakes the watchers on every write, so each one makes a
-            // new edge for an edge-triggered epoll.
-            None => self.watchers.notify(libc::EPOLLIN as u32),
-        }
+        // Linux wakes the watchers on every write, so each one makes a new
+        // edge for an edge-triggered epoll.
+        self.watchers.notify(libc::EPOLLIN as u32);
         Ok(8)
     }
 
     fn readiness(&self) -> Readiness {
-        if self.waker_of.is_some() {
-            // Never reported (see the type's documentation).
-            return 0;
-        }
         let count = self.count.get();
         let mut r = 0;
         if count > 0 {

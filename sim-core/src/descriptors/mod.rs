@@ -27,10 +27,8 @@ pub(crate) fn install() {
         let epoll: Rc<dyn VirtualFile> = Epoll::new(owner);
         Ok(epoll)
     }));
-    vfd::set_eventfd_factory(Box::new(|initval, semaphore, owner| {
-        // The eventfd made while a host's runtime is built is mio's waker.
-        let waker_of = sim_clock::wakers::building().map(|_| owner);
-        let eventfd: Rc<dyn VirtualFile> = Rc::new(EventFd::new(initval, semaphore, waker_of));
+    vfd::set_eventfd_factory(Box::new(|initval, semaphore, _owner| {
+        let eventfd: Rc<dyn VirtualFile> = Rc::new(EventFd::new(initval, semaphore));
         Ok(eventfd)
     }));
 }
