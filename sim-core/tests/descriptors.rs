@@ -217,6 +217,37 @@ fn the_virtual_epoll_has_linux_semantics() {
 }
 
 #[test]
+fn a_descriptor_closed_without_del_is_replaced_by_its_successor() {
+    let (result, ()) = run_with(
+        Builder::new(),
+        |sim| {
+            sim.client("c", async {
+                // SAFETY: plain call.
+                let ep = unsafe { libc::epoll_create1(0) };
+                let first = eventfd(libc::EFD_NONBLOCK);
+                let rd = libc::EPOLLIN | libc::EPOLLET;
+                assert_eq!(ctl(ep, libc::EPOLL_CTL_ADD, first, rd, 1), 0);
+                write_u64(first, 1);
+                // Closed with its event still queued, and no DEL: as on Linux,
+                // its entry goes with it, and the number is free again.
+                close(first);
+                let second = eventfd(libc::EFD_NONBLOCK);
+                assert_eq!(second, first, "the lowest free number is reused");
+                assert_eq!(ctl(ep, libc::EPOLL_CTL_ADD, second, rd, 2), 0);
+                write_u64(second, 1);
+                assert_eq!(wait(ep), vec![(libc::EPOLLIN as u32, 2)]);
+                assert_eq!(wait(ep), vec![]);
+                close(second);
+                close(ep);
+                Ok(())
+            });
+        },
+        |_, _| (),
+    );
+    result.unwrap();
+}
+
+#[test]
 fn a_wake_from_another_host_lands_at_the_same_instant() {
     let (result, got) = run_with(
         Builder::new(),

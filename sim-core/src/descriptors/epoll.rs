@@ -161,7 +161,9 @@ impl Epoll {
             file,
             mask: event.events,
             data: event.u64,
-            queued: false,
+            // A replaced entry may still sit on the ready list: the new one
+            // takes its place there rather than being listed twice.
+            queued: interest.get(&fd).is_some_and(|old| old.queued),
             disabled: false,
         };
         if let EpollTarget::Virtual(f) = &target {
