@@ -96,21 +96,23 @@ guarded! {
     shutdown(fd, how: libc::c_int) -> libc::c_int, libc::ENOTSOCK, -1;
 }
 
-/// Fails when either descriptor is virtual; the C library's otherwise.
+/// `sendfile` and `sendfile64` (one function on 64-bit Linux, where
+/// `off64_t` is `off_t`): fails when either descriptor is virtual, naming
+/// `call`; the C library's `sendfile` otherwise.
 ///
 /// # Safety
 /// As libc's `sendfile`.
-#[no_mangle]
-pub unsafe extern "C" fn sendfile(
+unsafe fn sendfile_as(
+    call: &'static str,
     out_fd: libc::c_int,
     in_fd: libc::c_int,
     offset: *mut libc::off_t,
     n: libc::size_t,
 ) -> libc::ssize_t {
-    if refused("sendfile", &[out_fd, in_fd], libc::EINVAL) {
+    if refused(call, &[out_fd, in_fd], libc::EINVAL) {
         return -1;
     }
-    count("sendfile");
+    count(call);
     type F = unsafe extern "C" fn(
         libc::c_int,
         libc::c_int,
@@ -130,6 +132,21 @@ pub unsafe extern "C" fn sendfile(
 /// Fails when either descriptor is virtual; the C library's otherwise.
 ///
 /// # Safety
+/// As libc's `sendfile`.
+#[no_mangle]
+pub unsafe extern "C" fn sendfile(
+    out_fd: libc::c_int,
+    in_fd: libc::c_int,
+    offset: *mut libc::off_t,
+    n: libc::size_t,
+) -> libc::ssize_t {
+    // SAFETY: the caller's arguments, unchanged.
+    unsafe { sendfile_as("sendfile", out_fd, in_fd, offset, n) }
+}
+
+/// As [`sendfile`].
+///
+/// # Safety
 /// As libc's `sendfile64`.
 #[no_mangle]
 pub unsafe extern "C" fn sendfile64(
@@ -138,24 +155,8 @@ pub unsafe extern "C" fn sendfile64(
     offset: *mut libc::off64_t,
     n: libc::size_t,
 ) -> libc::ssize_t {
-    if refused("sendfile64", &[out_fd, in_fd], libc::EINVAL) {
-        return -1;
-    }
-    count("sendfile64");
-    type F = unsafe extern "C" fn(
-        libc::c_int,
-        libc::c_int,
-        *mut libc::off64_t,
-        libc::size_t,
-    ) -> libc::ssize_t;
-    match next_fn!("sendfile64" as F) {
-        // SAFETY: forwarding the caller's arguments unchanged.
-        Some(real) => unsafe { real(out_fd, in_fd, offset, n) },
-        None => {
-            set_errno(libc::ENOSYS);
-            -1
-        }
-    }
+    // SAFETY: the caller's arguments; `off64_t` is `off_t` on 64-bit Linux.
+    unsafe { sendfile_as("sendfile64", out_fd, in_fd, offset.cast(), n) }
 }
 
 /// Fails when either descriptor is virtual; the C library's otherwise.
