@@ -75,21 +75,43 @@ fn clock_gettime_monotonic_and_realtime() {
 
 #[test]
 fn cpu_time_clocks_are_not_virtual() {
+    fn cpu_nanos(read: impl Fn(*mut libc::timespec)) -> u64 {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        read(&mut ts);
+        ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+    }
     let (sim, _) = both_ways(
         || {
-            let mut ts = libc::timespec {
-                tv_sec: 0,
-                tv_nsec: 0,
+            // A fresh thread may not have been charged any CPU time yet (the
+            // kernel accounts it in steps): work until the kernel's own
+            // reading moves, then read it through the interposer.
+            let kernel = |ts: *mut libc::timespec| {
+                // SAFETY: a valid timespec; a raw system call past the interposer.
+                unsafe {
+                    libc::syscall(libc::SYS_clock_gettime, libc::CLOCK_THREAD_CPUTIME_ID, ts)
+                };
             };
-            // SAFETY: valid timespec.
-            unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-            ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+            let mut spins = 0u64;
+            while cpu_nanos(kernel) == 0 {
+                spins = std::hint::black_box(spins + 1);
+            }
+            let before = cpu_nanos(kernel);
+            // SAFETY: a valid timespec.
+            let through = cpu_nanos(|ts| unsafe {
+                libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, ts);
+            });
+            (before, through)
         },
         || (),
     );
-    // The virtual monotonic clock starts at one day; CPU time of a fresh thread is tiny.
-    assert!(sim < sim_clock::MONOTONIC_BASE_NANOS);
-    assert!(sim > 0);
+    let (before, through) = sim;
+    // The virtual monotonic clock starts at one day; CPU time of a fresh
+    // thread is tiny, and it is the kernel's.
+    assert!(through < sim_clock::MONOTONIC_BASE_NANOS);
+    assert!(through >= before && before > 0, "{before} then {through}");
 }
 
 #[test]
