@@ -51,6 +51,7 @@ mod adapters;
 mod addr;
 mod artifacts;
 mod faults;
+mod fd;
 pub mod model;
 mod net;
 mod state;

@@ -137,6 +137,7 @@ impl NetBuilder {
             state: state.clone(),
         })));
         state.set_actor(id);
+        crate::fd::install(&state);
         crate::artifacts::start(&state, sim);
         Net { _private: () }
     }

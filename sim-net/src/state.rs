@@ -11,11 +11,12 @@ use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr};
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use std::task::{Context, Waker};
 
 use sim_core::{Actor, ActorId, HostEvent, HostId, SimTime};
 
+use crate::fd::FdSocket;
 use crate::model::id_window::IdWindow;
 use crate::model::{Network, NodeId, Notification, Readiness, SocketId, Time};
 
@@ -52,6 +53,10 @@ pub(crate) struct NetState {
     pub(crate) planned_addrs: RefCell<BTreeMap<String, Vec<IpAddr>>>,
     notes_buf: RefCell<Vec<Notification>>,
     wake_buf: RefCell<Vec<Waker>>,
+    /// The descriptor object of each model socket that has one (sockets
+    /// opened through `socket(2)`), told of every readiness change.
+    fd_sockets: RefCell<IdWindow<Weak<FdSocket>>>,
+    fd_buf: RefCell<Vec<(Rc<FdSocket>, u32)>>,
     /// Open fault bands, for the journal of a recording run.
     pub(crate) faults: crate::artifacts::FaultLog,
 }
@@ -74,6 +79,8 @@ impl NetState {
             planned_addrs: RefCell::new(BTreeMap::new()),
             notes_buf: RefCell::new(Vec::new()),
             wake_buf: RefCell::new(Vec::new()),
+            fd_sockets: RefCell::new(IdWindow::default()),
+            fd_buf: RefCell::new(Vec::new()),
             faults: crate::artifacts::FaultLog::default(),
         }
     }
@@ -178,6 +185,21 @@ impl NetState {
         }
     }
 
+    /// Routes the readiness changes of model socket `id` to `socket`.
+    pub(crate) fn watch_fd(&self, id: SocketId, socket: Weak<FdSocket>) {
+        *self
+            .fd_sockets
+            .borrow_mut()
+            .get_or_insert_with(id.0, Weak::new) = socket;
+    }
+
+    /// Stops routing the readiness changes of model socket `id`.
+    pub(crate) fn forget_fd(&self, id: SocketId) {
+        if let Ok(mut sockets) = self.fd_sockets.try_borrow_mut() {
+            sockets.remove(id.0);
+        }
+    }
+
     /// Forgets the waiters of a closed socket.
     pub(crate) fn forget(&self, socket: SocketId) {
         self.waiters.borrow_mut().remove(socket.0);
@@ -199,10 +221,15 @@ impl NetState {
         // every socket operation, does not allocate.
         let mut notes = std::mem::take(&mut *self.notes_buf.borrow_mut());
         let mut wake = std::mem::take(&mut *self.wake_buf.borrow_mut());
+        let mut fds = std::mem::take(&mut *self.fd_buf.borrow_mut());
         self.model.borrow_mut().drain_notifications_into(&mut notes);
         {
             let mut waiters = self.waiters.borrow_mut();
+            let fd_sockets = self.fd_sockets.borrow();
             for n in notes.drain(..) {
+                if let Some(socket) = fd_sockets.get(n.socket.0).and_then(Weak::upgrade) {
+                    fds.push((socket, crate::fd::events_of(n.readiness)));
+                }
                 let Some(w) = waiters.get_mut(n.socket.0) else {
                     continue;
                 };
@@ -223,6 +250,12 @@ impl NetState {
             waker.wake();
         }
         *self.wake_buf.borrow_mut() = wake;
+        // Likewise the epoll instances watching descriptor sockets: they
+        // read the socket's readiness, which borrows the model.
+        for (socket, events) in fds.drain(..) {
+            socket.notify(events);
+        }
+        *self.fd_buf.borrow_mut() = fds;
     }
 }
 

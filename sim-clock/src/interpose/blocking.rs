@@ -1,9 +1,8 @@
-//! Calls that would block or leave the simulation: refused and reported.
+//! Sleeps that would block the simulation thread: refused and reported.
 //!
 //! A host that sleeps the OS thread would stall every other host (they share
-//! one thread), and a real socket would wait for a network that virtual time
-//! knows nothing about. Both are bugs in the code under test; the simulation
-//! reports them with advice instead of hanging.
+//! one thread). That is a bug in the code under test; the simulation reports
+//! it with advice instead of hanging.
 
 use crate::thread_state::{is_sim_thread, record_violation, Violation};
 
@@ -62,30 +61,4 @@ pub unsafe extern "C" fn clock_nanosleep(
     } else {
         0
     }
-}
-
-/// Fails with `EPERM` inside a host step (and reports it): real sockets
-/// (`tokio::net`, `std::net`) do not belong in a simulated host.
-///
-/// # Safety
-/// As libc's `socket`.
-#[no_mangle]
-pub unsafe extern "C" fn socket(
-    domain: libc::c_int,
-    ty: libc::c_int,
-    protocol: libc::c_int,
-) -> libc::c_int {
-    if in_host_step() {
-        record_violation(Violation {
-            call: "socket",
-            advice: "a simulated host opened a real socket (tokio::net or std::net); use the \
-                     simulated sockets of sim_net, which live on the simulated network"
-                .into(),
-        });
-        super::set_errno(libc::EPERM);
-        return -1;
-    }
-    super::forward::count("socket");
-    // SAFETY: plain system call with integer arguments.
-    unsafe { libc::syscall(libc::SYS_socket, domain, ty, protocol) as libc::c_int }
 }

@@ -48,7 +48,7 @@ fn finish(
 
 /// # Safety
 /// `ptr` must be valid for `len` bytes (or `len` zero).
-unsafe fn bytes<'a>(ptr: *const libc::c_void, len: usize) -> &'a [u8] {
+pub(crate) unsafe fn bytes<'a>(ptr: *const libc::c_void, len: usize) -> &'a [u8] {
     if len == 0 || ptr.is_null() {
         &[]
     } else {
@@ -59,7 +59,7 @@ unsafe fn bytes<'a>(ptr: *const libc::c_void, len: usize) -> &'a [u8] {
 
 /// # Safety
 /// `ptr` must be valid for `len` writable bytes (or `len` zero).
-unsafe fn bytes_mut<'a>(ptr: *mut libc::c_void, len: usize) -> &'a mut [u8] {
+pub(crate) unsafe fn bytes_mut<'a>(ptr: *mut libc::c_void, len: usize) -> &'a mut [u8] {
     if len == 0 || ptr.is_null() {
         &mut []
     } else {
@@ -422,6 +422,23 @@ pub unsafe extern "C" fn ioctl(
                 vfd::with_table(|t| t.set_cloexec(fd, request == libc::FIOCLEX));
                 0
             }
+            libc::FIONREAD if !arg.is_null() => match super::sockets::readable_bytes(&open) {
+                Some(Ok(n)) => {
+                    // SAFETY: FIONREAD's argument is a writable int.
+                    unsafe {
+                        *(arg as *mut libc::c_int) = n.min(libc::c_int::MAX as usize) as libc::c_int
+                    };
+                    0
+                }
+                Some(Err(e)) => {
+                    set_errno(e);
+                    -1
+                }
+                None => {
+                    unsupported("ioctl", fd, libc::ENOTTY);
+                    -1
+                }
+            },
             _ => {
                 unsupported("ioctl", fd, libc::ENOTTY);
                 -1

@@ -21,6 +21,9 @@ pub(crate) mod forward;
 mod poll;
 mod random;
 mod refuse;
+mod sockaddr;
+mod socket_calls;
+mod sockets;
 mod unsupported;
 
 /// Sets `errno` for the calling thread.
@@ -41,7 +44,8 @@ pub fn keep() -> usize {
         random::getentropy as *const (),
         blocking::nanosleep as *const (),
         blocking::clock_nanosleep as *const (),
-        blocking::socket as *const (),
+        socket_calls::socket as *const (),
+        socket_calls::socketpair as *const (),
         epoll::epoll_create as *const (),
         epoll::epoll_create1 as *const (),
         epoll::epoll_ctl as *const (),
@@ -86,22 +90,22 @@ pub fn keep() -> usize {
         unsupported::sendfile64 as *const (),
         unsupported::splice as *const (),
         unsupported::copy_file_range as *const (),
-        unsupported::recv as *const (),
-        unsupported::recvfrom as *const (),
-        unsupported::recvmsg as *const (),
-        unsupported::send as *const (),
-        unsupported::sendto as *const (),
-        unsupported::sendmsg as *const (),
-        unsupported::bind as *const (),
-        unsupported::connect as *const (),
-        unsupported::listen as *const (),
-        unsupported::accept as *const (),
-        unsupported::accept4 as *const (),
-        unsupported::getsockname as *const (),
-        unsupported::getpeername as *const (),
-        unsupported::setsockopt as *const (),
-        unsupported::getsockopt as *const (),
-        unsupported::shutdown as *const (),
+        socket_calls::recv as *const (),
+        socket_calls::recvfrom as *const (),
+        socket_calls::recvmsg as *const (),
+        socket_calls::send as *const (),
+        socket_calls::sendto as *const (),
+        socket_calls::sendmsg as *const (),
+        socket_calls::bind as *const (),
+        socket_calls::connect as *const (),
+        socket_calls::listen as *const (),
+        socket_calls::accept as *const (),
+        socket_calls::accept4 as *const (),
+        socket_calls::getsockname as *const (),
+        socket_calls::getpeername as *const (),
+        socket_calls::setsockopt as *const (),
+        socket_calls::getsockopt as *const (),
+        socket_calls::shutdown as *const (),
     ];
     all.iter().fold(0, |acc, f| acc ^ (*f as usize))
 }

@@ -2,9 +2,6 @@
 //! with the `errno` Linux gives for an object that does not support them,
 //! and end the run with an error naming the call. On a real descriptor
 //! they are the C library's own functions.
-//!
-//! Socket calls are here too: no virtual object is a socket yet, and Linux
-//! answers a socket call on anything else with `ENOTSOCK`.
 
 use super::forward::{count, next_fn};
 use super::refuse::unsupported;
@@ -51,10 +48,6 @@ fn refused(call: &'static str, fds: &[libc::c_int], errno: libc::c_int) -> bool 
     }
 }
 
-type Sockaddr = *const libc::sockaddr;
-type SockaddrOut = *mut libc::sockaddr;
-type Len = libc::socklen_t;
-type LenOut = *mut libc::socklen_t;
 type Buf = *const libc::c_void;
 type BufOut = *mut libc::c_void;
 
@@ -78,22 +71,6 @@ guarded! {
     fchmod(fd, mode: libc::mode_t) -> libc::c_int, libc::EINVAL, -1;
     fchown(fd, owner: libc::uid_t, group: libc::gid_t) -> libc::c_int, libc::EINVAL, -1;
     flock(fd, op: libc::c_int) -> libc::c_int, libc::EINVAL, -1;
-    recv(fd, buf: BufOut, n: libc::size_t, flags: libc::c_int) -> libc::ssize_t, libc::ENOTSOCK, -1;
-    recvfrom(fd, buf: BufOut, n: libc::size_t, flags: libc::c_int, addr: SockaddrOut, len: LenOut) -> libc::ssize_t, libc::ENOTSOCK, -1;
-    recvmsg(fd, msg: *mut libc::msghdr, flags: libc::c_int) -> libc::ssize_t, libc::ENOTSOCK, -1;
-    send(fd, buf: Buf, n: libc::size_t, flags: libc::c_int) -> libc::ssize_t, libc::ENOTSOCK, -1;
-    sendto(fd, buf: Buf, n: libc::size_t, flags: libc::c_int, addr: Sockaddr, len: Len) -> libc::ssize_t, libc::ENOTSOCK, -1;
-    sendmsg(fd, msg: *const libc::msghdr, flags: libc::c_int) -> libc::ssize_t, libc::ENOTSOCK, -1;
-    bind(fd, addr: Sockaddr, len: Len) -> libc::c_int, libc::ENOTSOCK, -1;
-    connect(fd, addr: Sockaddr, len: Len) -> libc::c_int, libc::ENOTSOCK, -1;
-    listen(fd, backlog: libc::c_int) -> libc::c_int, libc::ENOTSOCK, -1;
-    accept(fd, addr: SockaddrOut, len: LenOut) -> libc::c_int, libc::ENOTSOCK, -1;
-    accept4(fd, addr: SockaddrOut, len: LenOut, flags: libc::c_int) -> libc::c_int, libc::ENOTSOCK, -1;
-    getsockname(fd, addr: SockaddrOut, len: LenOut) -> libc::c_int, libc::ENOTSOCK, -1;
-    getpeername(fd, addr: SockaddrOut, len: LenOut) -> libc::c_int, libc::ENOTSOCK, -1;
-    setsockopt(fd, level: libc::c_int, name: libc::c_int, value: Buf, len: Len) -> libc::c_int, libc::ENOTSOCK, -1;
-    getsockopt(fd, level: libc::c_int, name: libc::c_int, value: BufOut, len: LenOut) -> libc::c_int, libc::ENOTSOCK, -1;
-    shutdown(fd, how: libc::c_int) -> libc::c_int, libc::ENOTSOCK, -1;
 }
 
 /// `sendfile` and `sendfile64` (one function on 64-bit Linux, where

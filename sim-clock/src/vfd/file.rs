@@ -61,6 +61,12 @@ pub trait VirtualFile: Any {
         None
     }
 
+    /// This object as a socket, if it is one. `None` (the default) makes
+    /// every socket call on its descriptor fail with `ENOTSOCK`.
+    fn as_socket(&self) -> Option<&dyn super::VirtualSocket> {
+        None
+    }
+
     /// This object as [`Any`], so that its owning crate can downcast it.
     fn as_any(&self) -> &dyn Any;
 }

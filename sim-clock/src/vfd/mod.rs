@@ -58,11 +58,13 @@ mod file;
 mod inert;
 mod numbers;
 pub(crate) mod slots;
+mod socket;
 mod table;
 
 pub use file::{EpollTarget, Errno, Readiness, ReadinessSink, VirtualEpoll, VirtualFile, Watchers};
 pub(crate) use inert::InertDup;
 pub use numbers::{is_virtual, INDEX_LIMIT, SLOT_LIMIT, VIRTUAL_FD_BASE};
+pub use socket::{SocketFactory, VirtualSocket};
 pub use table::{OpenFile, NO_OWNER};
 
 use table::Table;
@@ -79,6 +81,7 @@ pub type EventfdFactory = Box<dyn Fn(u32, bool, u32) -> Result<Rc<dyn VirtualFil
 struct Factories {
     epoll: Option<Rc<EpollFactory>>,
     eventfd: Option<Rc<EventfdFactory>>,
+    socket: Option<Rc<SocketFactory>>,
 }
 
 thread_local! {
@@ -160,6 +163,33 @@ pub fn set_epoll_factory(factory: EpollFactory) {
 /// thread. Until one is registered, `eventfd` makes a real one.
 pub fn set_eventfd_factory(factory: EventfdFactory) {
     FACTORIES.with(|f| f.borrow_mut().eventfd = Some(Rc::new(factory)));
+}
+
+/// Registers what stands behind a `socket(2)` made by a simulated host on
+/// this simulation thread (a network crate does this when it is installed).
+/// Until one is registered, `socket` inside a host fails with `EPERM`.
+pub fn set_socket_factory(factory: SocketFactory) {
+    FACTORIES.with(|f| f.borrow_mut().socket = Some(Rc::new(factory)));
+}
+
+pub(crate) fn socket_factory() -> Option<Rc<SocketFactory>> {
+    FACTORIES
+        .try_with(|f| f.try_borrow().ok().and_then(|f| f.socket.clone()))
+        .ok()
+        .flatten()
+}
+
+/// Reports that `call` asked an object for something the simulator does
+/// not model (`advice` says what and what to do instead): the run ends
+/// with an error naming the call, the host, the virtual time and the seed.
+/// The object still returns Linux's `errno` for it.
+pub fn report_unsupported(call: &'static str, advice: String) {
+    if crate::thread_state::is_sim_thread() {
+        crate::thread_state::record_violation(crate::Violation {
+            call,
+            advice: advice.into(),
+        });
+    }
 }
 
 pub(crate) fn epoll_factory() -> Option<Rc<EpollFactory>> {

@@ -151,5 +151,6 @@ pub use link::LinkConfig;
 pub use loss::Loss;
 pub use network::Network;
 pub use notify::{Notification, Readiness};
+pub use socket_api::StreamPoll;
 pub use stats::{ConnectionInfo, DropCounts, DropReason, LinkStats, SocketStats};
 pub use tcp::TcpState;

@@ -150,7 +150,7 @@ impl Network {
     }
 
     /// Whether an injected error is set for `op` on socket `id`.
-    fn has_fault(&self, id: SocketId, op: FaultOp) -> bool {
+    pub fn has_fault(&self, id: SocketId, op: FaultOp) -> bool {
         self.sockets
             .get(&id)
             .is_some_and(|e| e.faults.check(op).is_err())
@@ -172,5 +172,38 @@ impl Network {
             Some(_) => false,
             None => true,
         }
+    }
+}
+
+/// What `poll(2)` reports for a TCP stream, in the model's terms.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StreamPoll {
+    /// A read would not block (data, EOF, an error, an injected read error).
+    pub readable: bool,
+    /// A write would not block (connected with buffer space, or failed).
+    pub writable: bool,
+    /// The peer finished sending (its FIN arrived), or the stream failed.
+    pub read_closed: bool,
+    /// Closed in both directions, failed, or reset.
+    pub hung_up: bool,
+    /// The connection failed (refused, reset, timed out).
+    pub failed: bool,
+}
+
+impl Network {
+    /// Poll flags of TCP stream `id`; `None` if it is not a stream (a
+    /// socket gone with its crashed node, for one).
+    pub fn tcp_poll(&self, id: SocketId) -> Option<StreamPoll> {
+        let SocketKind::Stream(c) = &self.sockets.get(&id)?.kind else {
+            return None;
+        };
+        let failed = c.error_kind().is_some();
+        Some(StreamPoll {
+            readable: self.can_read(id),
+            writable: self.can_write(id),
+            read_closed: c.fin_received() || failed,
+            hung_up: c.is_closed(),
+            failed,
+        })
     }
 }

@@ -399,6 +399,11 @@ impl TcpConn {
             || self.phase == Phase::Closed
     }
 
+    /// The peer's FIN has arrived: reads return EOF once the data is read.
+    pub(crate) fn fin_received(&self) -> bool {
+        self.fin_received
+    }
+
     /// A write would not return `WouldBlock`.
     pub(crate) fn can_write(&self) -> bool {
         self.error.is_some()

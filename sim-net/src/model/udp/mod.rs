@@ -434,6 +434,12 @@ impl Network {
         buf[..n].copy_from_slice(&data[..n]);
         Ok((n, data.len(), *src))
     }
+
+    /// The length of the next queued datagram of UDP socket `id`
+    /// (`FIONREAD`), if one is queued.
+    pub fn udp_next_datagram_len(&self, id: SocketId) -> Option<usize> {
+        self.udp(id).ok()?.peek().map(|(_, data)| data.len())
+    }
 }
 
 /// The largest payload a UDP datagram can carry: the IP length fields are

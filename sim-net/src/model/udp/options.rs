@@ -13,6 +13,12 @@ impl Network {
         Ok(self.udp_mut(id)?.take_error().err())
     }
 
+    /// Whether UDP socket `id` holds an error (an ICMP port unreachable)
+    /// for its next operation; `false` for any other socket.
+    pub fn udp_error_pending(&self, id: SocketId) -> bool {
+        self.udp(id).is_ok_and(|u| u.error.is_some())
+    }
+
     /// Sets `IP_MULTICAST_LOOP` (`v6`: `IPV6_MULTICAST_LOOP`): whether
     /// multicast sent from this socket reaches members on its own node.
     pub fn udp_set_multicast_loop(&mut self, id: SocketId, v6: bool, on: bool) -> io::Result<()> {

@@ -1,0 +1,449 @@
+//! The socket calls: `socket`, `bind`, `listen`, `accept`/`accept4`,
+//! `connect`, `getsockname`, `getpeername`, `setsockopt`/`getsockopt`,
+//! `shutdown`, `send`/`sendto`/`sendmsg`, `recv`/`recvfrom`/`recvmsg` and
+//! `socketpair`.
+//!
+//! Inside a simulated host, `socket` makes a virtual descriptor whose
+//! object comes from the network crate's factory
+//! ([`crate::vfd::set_socket_factory`]); the other calls decode their C
+//! arguments and call the object ([`VirtualSocket`]). On a real descriptor
+//! each is the C library's own function, whatever the thread.
+
+use std::borrow::Cow;
+use std::net::SocketAddr;
+use std::rc::Rc;
+
+use super::descriptors::lookup;
+use super::forward::{count, next_fn};
+use super::refuse::{refuse, unsupported, would_block};
+use super::set_errno;
+use super::sockaddr;
+use crate::thread_state::is_sim_thread;
+use crate::vfd::{self, Errno, OpenFile, VirtualSocket};
+
+/// Flags of `send`/`recv` the simulator understands. `MSG_NOSIGNAL` has
+/// nothing to do (no signal is ever raised), `MSG_WAITALL` and `MSG_MORE`
+/// change no outcome of a non-blocking call here.
+const SEND_FLAGS: libc::c_int =
+    libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL | libc::MSG_MORE | libc::MSG_EOR;
+const RECV_FLAGS: libc::c_int =
+    libc::MSG_DONTWAIT | libc::MSG_PEEK | libc::MSG_WAITALL | libc::MSG_CMSG_CLOEXEC;
+
+/// A simulated host is running on this thread (or its runtime is built).
+fn in_host() -> bool {
+    is_sim_thread() && vfd::current_owner() != vfd::NO_OWNER
+}
+
+/// `socket(2)`: a virtual socket inside a host, the kernel's elsewhere.
+pub(crate) fn socket(domain: libc::c_int, ty: libc::c_int, protocol: libc::c_int) -> libc::c_int {
+    if !in_host() {
+        count("socket");
+        // SAFETY: plain system call with integer arguments.
+        return unsafe { libc::syscall(libc::SYS_socket, domain, ty, protocol) as libc::c_int };
+    }
+    let Some(factory) = vfd::socket_factory() else {
+        refuse(
+            "socket",
+            Cow::Borrowed(
+                "a simulated host opened a socket, but this simulation has no network: call \
+                 sim_net::Net::install(&mut sim) in the setup",
+            ),
+            libc::EPERM,
+        );
+        return -1;
+    };
+    let flags = ty & (libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC);
+    let file = match factory(domain, ty & !flags, protocol, vfd::current_owner()) {
+        Ok(file) => file,
+        Err(e) => {
+            set_errno(e);
+            return -1;
+        }
+    };
+    let status = libc::O_RDWR
+        | if flags & libc::SOCK_NONBLOCK != 0 {
+            libc::O_NONBLOCK
+        } else {
+            0
+        };
+    match vfd::open(file, status, flags & libc::SOCK_CLOEXEC != 0) {
+        Ok(fd) => fd,
+        Err(e) => {
+            set_errno(e);
+            -1
+        }
+    }
+}
+
+/// The socket behind virtual `fd`, or `errno` set (`EBADF`, or
+/// `ENOTSOCK` for an object that is not a socket, reported).
+fn socket_of(call: &'static str, fd: libc::c_int) -> Option<Rc<OpenFile>> {
+    let open = lookup(call, fd)?;
+    if open.file.as_socket().is_none() {
+        unsupported(call, fd, libc::ENOTSOCK);
+        return None;
+    }
+    Some(open)
+}
+
+fn sock(open: &OpenFile) -> &dyn VirtualSocket {
+    open.file
+        .as_socket()
+        .expect("checked by socket_of: the object is a socket")
+}
+
+/// The C convention for a call returning 0 on success.
+fn status(r: Result<(), Errno>) -> libc::c_int {
+    match r {
+        Ok(()) => 0,
+        Err(e) => {
+            set_errno(e);
+            -1
+        }
+    }
+}
+
+/// The C convention for a transfer, reporting one that would wait on a
+/// blocking descriptor.
+fn transferred(
+    call: &'static str,
+    fd: libc::c_int,
+    open: &OpenFile,
+    nonblocking: bool,
+    r: Result<usize, Errno>,
+) -> libc::ssize_t {
+    match r {
+        Ok(n) => n as libc::ssize_t,
+        Err(libc::EAGAIN) if !nonblocking => {
+            would_block(call, fd, open.file.kind());
+            -1
+        }
+        Err(e) => {
+            set_errno(e);
+            -1
+        }
+    }
+}
+
+/// Refuses `flags` bits outside `known` (reported, `EOPNOTSUPP`).
+fn check_flags(call: &'static str, flags: libc::c_int, known: libc::c_int) -> bool {
+    let unknown = flags & !known;
+    if unknown == 0 {
+        return true;
+    }
+    refuse(
+        call,
+        Cow::Owned(format!(
+            "`{call}` with flags {unknown:#x} (MSG_OOB, MSG_ERRQUEUE, MSG_TRUNC, ...) is not \
+             modelled by the simulator"
+        )),
+        libc::EOPNOTSUPP,
+    );
+    false
+}
+
+pub(crate) fn bind(
+    fd: libc::c_int,
+    addr: *const libc::sockaddr,
+    len: libc::socklen_t,
+) -> libc::c_int {
+    let Some(open) = socket_of("bind", fd) else {
+        return -1;
+    };
+    // SAFETY: the caller passed `len` readable bytes.
+    status(unsafe { sockaddr::read(addr, len) }.and_then(|a| sock(&open).bind(a)))
+}
+
+pub(crate) fn listen(fd: libc::c_int, backlog: libc::c_int) -> libc::c_int {
+    let Some(open) = socket_of("listen", fd) else {
+        return -1;
+    };
+    status(sock(&open).listen(backlog))
+}
+
+pub(crate) fn connect(
+    fd: libc::c_int,
+    addr: *const libc::sockaddr,
+    len: libc::socklen_t,
+) -> libc::c_int {
+    let Some(open) = socket_of("connect", fd) else {
+        return -1;
+    };
+    // SAFETY: the caller passed `len` readable bytes.
+    let r = unsafe { sockaddr::read(addr, len) }.and_then(|a| sock(&open).connect(a));
+    match r {
+        Err(libc::EINPROGRESS) if !open.nonblocking() => {
+            refuse(
+                "connect",
+                Cow::Owned(format!(
+                    "a blocking `connect` on descriptor {fd} would wait for the handshake, and \
+                     every host shares one thread; use tokio's TcpStream::connect, or set \
+                     O_NONBLOCK"
+                )),
+                libc::EINPROGRESS,
+            );
+            -1
+        }
+        r => status(r),
+    }
+}
+
+pub(crate) fn accept4(
+    fd: libc::c_int,
+    addr: *mut libc::sockaddr,
+    len: *mut libc::socklen_t,
+    flags: libc::c_int,
+    call: &'static str,
+) -> libc::c_int {
+    let Some(open) = socket_of(call, fd) else {
+        return -1;
+    };
+    if flags & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) != 0 {
+        set_errno(libc::EINVAL);
+        return -1;
+    }
+    let (file, peer) = match sock(&open).accept() {
+        Ok(accepted) => accepted,
+        Err(libc::EAGAIN) if !open.nonblocking() => {
+            would_block(call, fd, open.file.kind());
+            return -1;
+        }
+        Err(e) => {
+            set_errno(e);
+            return -1;
+        }
+    };
+    let status = libc::O_RDWR
+        | if flags & libc::SOCK_NONBLOCK != 0 {
+            libc::O_NONBLOCK
+        } else {
+            0
+        };
+    match vfd::open(file, status, flags & libc::SOCK_CLOEXEC != 0) {
+        Ok(new) => {
+            // SAFETY: the caller's buffer and length.
+            unsafe { sockaddr::write(peer, addr, len) };
+            new
+        }
+        Err(e) => {
+            set_errno(e);
+            -1
+        }
+    }
+}
+
+fn name_of(
+    call: &'static str,
+    fd: libc::c_int,
+    addr: *mut libc::sockaddr,
+    len: *mut libc::socklen_t,
+    get: impl FnOnce(&dyn VirtualSocket) -> Result<SocketAddr, Errno>,
+) -> libc::c_int {
+    let Some(open) = socket_of(call, fd) else {
+        return -1;
+    };
+    if addr.is_null() || len.is_null() {
+        set_errno(libc::EFAULT);
+        return -1;
+    }
+    match get(sock(&open)) {
+        Ok(a) => {
+            // SAFETY: the caller's buffer and length.
+            unsafe { sockaddr::write(a, addr, len) };
+            0
+        }
+        Err(e) => {
+            set_errno(e);
+            -1
+        }
+    }
+}
+
+pub(crate) fn getsockname(
+    fd: libc::c_int,
+    addr: *mut libc::sockaddr,
+    len: *mut libc::socklen_t,
+) -> libc::c_int {
+    name_of("getsockname", fd, addr, len, |s| s.local_addr())
+}
+
+pub(crate) fn getpeername(
+    fd: libc::c_int,
+    addr: *mut libc::sockaddr,
+    len: *mut libc::socklen_t,
+) -> libc::c_int {
+    name_of("getpeername", fd, addr, len, |s| s.peer_addr())
+}
+
+pub(crate) fn setsockopt(
+    fd: libc::c_int,
+    level: libc::c_int,
+    name: libc::c_int,
+    value: *const libc::c_void,
+    len: libc::socklen_t,
+) -> libc::c_int {
+    let Some(open) = socket_of("setsockopt", fd) else {
+        return -1;
+    };
+    if value.is_null() && len > 0 {
+        set_errno(libc::EFAULT);
+        return -1;
+    }
+    // SAFETY: the caller passed `len` readable bytes.
+    let bytes = unsafe { super::descriptors::bytes(value, len as usize) };
+    status(sock(&open).set_option(level, name, bytes))
+}
+
+pub(crate) fn getsockopt(
+    fd: libc::c_int,
+    level: libc::c_int,
+    name: libc::c_int,
+    value: *mut libc::c_void,
+    len: *mut libc::socklen_t,
+) -> libc::c_int {
+    let Some(open) = socket_of("getsockopt", fd) else {
+        return -1;
+    };
+    if len.is_null() {
+        set_errno(libc::EFAULT);
+        return -1;
+    }
+    // SAFETY: the caller's length.
+    let room = unsafe { len.read() } as usize;
+    let mut tmp = vec![0u8; room];
+    match sock(&open).get_option(level, name, &mut tmp) {
+        Ok(full) => {
+            let n = full.min(room);
+            if n > 0 && value.is_null() {
+                set_errno(libc::EFAULT);
+                return -1;
+            }
+            // SAFETY: the caller passed `room` writable bytes; `n <= room`.
+            unsafe {
+                std::ptr::copy_nonoverlapping(tmp.as_ptr(), value as *mut u8, n);
+                // Linux reports the length it wrote.
+                len.write(n as libc::socklen_t);
+            }
+            0
+        }
+        Err(e) => {
+            set_errno(e);
+            -1
+        }
+    }
+}
+
+pub(crate) fn shutdown(fd: libc::c_int, how: libc::c_int) -> libc::c_int {
+    let Some(open) = socket_of("shutdown", fd) else {
+        return -1;
+    };
+    if !matches!(how, libc::SHUT_RD | libc::SHUT_WR | libc::SHUT_RDWR) {
+        set_errno(libc::EINVAL);
+        return -1;
+    }
+    status(sock(&open).shutdown(how))
+}
+
+/// `send`, `sendto` and `sendmsg` once decoded.
+pub(crate) fn send_common(
+    call: &'static str,
+    fd: libc::c_int,
+    data: &[u8],
+    flags: libc::c_int,
+    to: Option<(*const libc::sockaddr, libc::socklen_t)>,
+) -> libc::ssize_t {
+    let Some(open) = socket_of(call, fd) else {
+        return -1;
+    };
+    if !check_flags(call, flags, SEND_FLAGS) {
+        return -1;
+    }
+    let dest = match to {
+        Some((addr, len)) if !addr.is_null() => {
+            // SAFETY: the caller passed `len` readable bytes.
+            match unsafe { sockaddr::read(addr, len) } {
+                Ok(a) => Some(a),
+                Err(e) => {
+                    set_errno(e);
+                    return -1;
+                }
+            }
+        }
+        _ => None,
+    };
+    let nonblocking = open.nonblocking() || flags & libc::MSG_DONTWAIT != 0;
+    let r = sock(&open).send(data, dest);
+    transferred(call, fd, &open, nonblocking, r)
+}
+
+/// `recv`, `recvfrom` and `recvmsg` once decoded: the count and sender.
+pub(crate) fn recv_common(
+    call: &'static str,
+    fd: libc::c_int,
+    buf: &mut [u8],
+    flags: libc::c_int,
+) -> Result<(usize, Option<SocketAddr>), libc::ssize_t> {
+    let Some(open) = socket_of(call, fd) else {
+        return Err(-1);
+    };
+    if !check_flags(call, flags, RECV_FLAGS) {
+        return Err(-1);
+    }
+    let nonblocking = open.nonblocking() || flags & libc::MSG_DONTWAIT != 0;
+    match sock(&open).recv(buf, flags & libc::MSG_PEEK != 0) {
+        Ok(r) => Ok(r),
+        Err(e) => Err(transferred(call, fd, &open, nonblocking, Err(e))),
+    }
+}
+
+/// `ioctl(FIONREAD)` on a virtual socket.
+pub(crate) fn readable_bytes(open: &OpenFile) -> Option<Result<usize, Errno>> {
+    open.file.as_socket().map(|s| s.readable_bytes())
+}
+
+/// `socketpair(2)` inside a host: Unix domain sockets are not modelled.
+pub(crate) fn socketpair_refused(domain: libc::c_int) -> bool {
+    if !in_host() {
+        return false;
+    }
+    let errno = if domain == libc::AF_UNIX {
+        libc::EAFNOSUPPORT
+    } else {
+        libc::EOPNOTSUPP
+    };
+    refuse(
+        "socketpair",
+        Cow::Borrowed(
+            "socketpair inside a simulated host: Unix domain sockets are not modelled by the \
+             simulator",
+        ),
+        errno,
+    );
+    true
+}
+
+/// The C library's `socketpair`.
+pub(crate) fn real_socketpair(
+    domain: libc::c_int,
+    ty: libc::c_int,
+    protocol: libc::c_int,
+    sv: *mut libc::c_int,
+) -> libc::c_int {
+    count("socketpair");
+    match next_fn!(
+        "socketpair"
+            as unsafe extern "C" fn(
+                libc::c_int,
+                libc::c_int,
+                libc::c_int,
+                *mut libc::c_int,
+            ) -> libc::c_int
+    ) {
+        // SAFETY: forwarding the caller's arguments unchanged.
+        Some(real) => unsafe { real(domain, ty, protocol, sv) },
+        None => {
+            set_errno(libc::ENOSYS);
+            -1
+        }
+    }
+}
