@@ -32,6 +32,11 @@
 //! (turmoil's default links) change the counts; `TURMOIL_ROUND_TRIPS=0` runs
 //! ours on fast links alone, for a profile, and `PINGPONG_PROFILE=fast`,
 //! `ms` or `default` runs ours alone on that workload.
+//!
+//! Our hosts use `tokio::net` itself (sockets as virtual descriptors);
+//! `PINGPONG_SOCKETS=sim` runs the same workload on the `sim_net` socket
+//! types, which call the model directly, for the cost of the descriptor
+//! layer.
 //! turmoil runs on the main thread, which never runs a `sim_core::Sim`, so
 //! our clock interposition forwards its clock reads to the real clock.
 
@@ -205,6 +210,15 @@ where
 
 /// Our simulator, one seed on a fresh thread, with `links`; the report's
 /// wall time covers the run, not the setup.
+/// Records the packets both ways, for the summary line.
+fn count_packets() -> std::io::Result<()> {
+    let net = sim_net::net()?;
+    let packets = net.link_stats("ping", "pong")?.packets_delivered
+        + net.link_stats("pong", "ping")?.packets_delivered;
+    OUR_PACKETS.store(packets, Ordering::Relaxed);
+    Ok(())
+}
+
 fn ours(round_trips: u64, links: Links) -> Rate {
     let virtual_limit = links.virtual_limit(round_trips);
     let reports = Harness::new()
@@ -212,21 +226,32 @@ fn ours(round_trips: u64, links: Links) -> Rate {
         .builder(Builder::new().time_limit(virtual_limit))
         .seeds([0])
         .run(move |sim| {
-            sim.host("pong", || async {
-                let listener = sim_net::TcpListener::bind(("0.0.0.0", PORT)).await?;
-                let (stream, _) = listener.accept().await?;
-                pong(stream).await?;
-                std::future::pending().await
-            });
-            sim.client("ping", async move {
-                let stream = sim_net::TcpStream::connect(("pong", PORT)).await?;
-                ping(stream, round_trips).await?;
-                let net = sim_net::net()?;
-                let packets = net.link_stats("ping", "pong")?.packets_delivered
-                    + net.link_stats("pong", "ping")?.packets_delivered;
-                OUR_PACKETS.store(packets, Ordering::Relaxed);
-                Ok(())
-            });
+            if std::env::var("PINGPONG_SOCKETS").as_deref() == Ok("sim") {
+                sim.host("pong", || async {
+                    let listener = sim_net::TcpListener::bind(("0.0.0.0", PORT)).await?;
+                    let (stream, _) = listener.accept().await?;
+                    pong(stream).await?;
+                    std::future::pending().await
+                });
+                sim.client("ping", async move {
+                    let stream = sim_net::TcpStream::connect(("pong", PORT)).await?;
+                    ping(stream, round_trips).await?;
+                    Ok(count_packets()?)
+                });
+            } else {
+                sim.host("pong", || async {
+                    let listener = tokio::net::TcpListener::bind(("0.0.0.0", PORT)).await?;
+                    let (stream, _) = listener.accept().await?;
+                    pong(stream).await?;
+                    std::future::pending().await
+                });
+                sim.client("ping", async move {
+                    // The first host added, "pong", is 10.0.0.1.
+                    let stream = tokio::net::TcpStream::connect(("10.0.0.1", PORT)).await?;
+                    ping(stream, round_trips).await?;
+                    Ok(count_packets()?)
+                });
+            }
             Net::builder().default_link(links.ours()).install(sim);
         });
     let events = reports[0].events;

@@ -50,6 +50,7 @@
 mod adapters;
 mod addr;
 mod artifacts;
+mod ext;
 mod faults;
 mod fd;
 pub mod model;
@@ -66,6 +67,7 @@ pub use adapters::hyper;
 #[cfg(feature = "tonic")]
 pub use adapters::tonic;
 pub use addr::{lookup_host, ToSocketAddrs};
+pub use ext::SocketExt;
 pub use faults::{
     heal, heal_all, heal_node, heal_one_way, hold, hold_node, isolate, partition,
     partition_one_way, release, release_all, release_node,

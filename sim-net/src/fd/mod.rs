@@ -22,7 +22,8 @@ use sim_clock::vfd::{self, Errno, VirtualFile};
 use crate::model::Readiness;
 use crate::state::NetState;
 
-pub(crate) use socket::FdSocket;
+pub(crate) use options::Options;
+pub(crate) use socket::{FdSocket, Phase};
 
 /// Makes `socket(2)` inside this simulation's hosts open simulated
 /// sockets on `state`'s network.

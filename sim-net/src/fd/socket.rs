@@ -44,8 +44,8 @@ impl Phase {
 /// A socket of a simulated host, reached through its descriptor.
 pub(crate) struct FdSocket {
     pub(super) me: Weak<FdSocket>,
-    pub(super) net: Rc<NetState>,
-    pub(super) node: NodeId,
+    pub(crate) net: Rc<NetState>,
+    pub(crate) node: NodeId,
     pub(super) v6: bool,
     pub(super) udp: bool,
     phase: Cell<Phase>,

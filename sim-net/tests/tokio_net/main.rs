@@ -5,4 +5,7 @@
 #[path = "../helpers/mod.rs"]
 mod helpers;
 
+mod bad_input;
+mod ext;
 mod smoke;
+mod std_and_socket2;
