@@ -56,7 +56,7 @@ pub(crate) struct NetState {
     /// The descriptor object of each model socket that has one (sockets
     /// opened through `socket(2)`), told of every readiness change.
     fd_sockets: RefCell<IdWindow<Weak<FdSocket>>>,
-    fd_buf: RefCell<Vec<(Rc<FdSocket>, u32)>>,
+    fd_buf: RefCell<Vec<(Rc<FdSocket>, Readiness)>>,
     /// Open fault bands, for the journal of a recording run.
     pub(crate) faults: crate::artifacts::FaultLog,
 }
@@ -228,7 +228,7 @@ impl NetState {
             let fd_sockets = self.fd_sockets.borrow();
             for n in notes.drain(..) {
                 if let Some(socket) = fd_sockets.get(n.socket.0).and_then(Weak::upgrade) {
-                    fds.push((socket, crate::fd::events_of(n.readiness)));
+                    fds.push((socket, n.readiness));
                 }
                 let Some(w) = waiters.get_mut(n.socket.0) else {
                     continue;
@@ -252,8 +252,8 @@ impl NetState {
         *self.wake_buf.borrow_mut() = wake;
         // Likewise the epoll instances watching descriptor sockets: they
         // read the socket's readiness, which borrows the model.
-        for (socket, events) in fds.drain(..) {
-            socket.notify(events);
+        for (socket, what) in fds.drain(..) {
+            socket.model_changed(what);
         }
         *self.fd_buf.borrow_mut() = fds;
     }

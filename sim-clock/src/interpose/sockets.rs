@@ -401,9 +401,14 @@ pub(crate) fn readable_bytes(open: &OpenFile) -> Option<Result<usize, Errno>> {
     open.file.as_socket().map(|s| s.readable_bytes())
 }
 
-/// `socketpair(2)` inside a host: Unix domain sockets are not modelled.
+/// `socketpair(2)` inside a host step: Unix domain sockets are not
+/// modelled. While a runtime is built it is the kernel's: tokio's signal
+/// driver makes its process-wide pair then, once.
 pub(crate) fn socketpair_refused(domain: libc::c_int) -> bool {
-    if !in_host() {
+    if !is_sim_thread()
+        || crate::wakers::building().is_some()
+        || crate::wakers::stepping().is_none()
+    {
         return false;
     }
     let errno = if domain == libc::AF_UNIX {

@@ -57,6 +57,10 @@ pub(crate) struct FdSocket {
     /// `shutdown(SHUT_RD)` was called: reads return EOF once the queued data
     /// is read.
     pub(super) read_shut: Cell<bool>,
+    /// A write found no room (or a connect is under way): the next
+    /// "writable" change is reported. Linux's `SOCK_NOSPACE`: it wakes
+    /// writers when freed send space matters to someone, not on every ACK.
+    pub(super) want_write: Cell<bool>,
 }
 
 impl FdSocket {
@@ -74,6 +78,7 @@ impl FdSocket {
             watchers: Watchers::new(),
             error_reported: Cell::new(false),
             read_shut: Cell::new(false),
+            want_write: Cell::new(false),
         })
     }
 
@@ -140,6 +145,16 @@ impl FdSocket {
     /// ready.
     pub(crate) fn notify(&self, events: Readiness) {
         self.watchers.notify(events);
+    }
+
+    /// The model says the socket's readiness changed (`what`): the epoll
+    /// instances watching it hear of it, except of send space nobody is
+    /// waiting for.
+    pub(crate) fn model_changed(&self, what: crate::model::Readiness) {
+        if what == crate::model::Readiness::Writable && !self.want_write.replace(false) {
+            return;
+        }
+        self.watchers.notify(super::events_of(what));
     }
 
     fn stream_readiness(&self, m: &Network, id: SocketId) -> Readiness {

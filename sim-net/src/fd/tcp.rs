@@ -80,6 +80,7 @@ impl FdSocket {
         }
         let id = model(r)?;
         self.set_phase(Phase::Stream(id));
+        self.want_write.set(true);
         let linger_zero = self.opts.borrow().linger == Some(0);
         if linger_zero {
             let _ = self.op(|m, _| m.tcp_set_zero_linger(id));
@@ -122,6 +123,10 @@ impl FdSocket {
         }
         match self.op(|m, now| m.tcp_write(now, id, buf)) {
             Ok(n) => Ok(n),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                self.want_write.set(true);
+                Err(libc::EAGAIN)
+            }
             Err(e) => Err(self.conn_error(e, id)),
         }
     }

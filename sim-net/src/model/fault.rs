@@ -63,6 +63,16 @@ impl SocketFaults {
     }
 
     /// `Err` with the injected error for `op`, if one is set.
+    /// Whether an error is set for `op` (without making it).
+    pub(crate) fn is_set(&self, op: FaultOp) -> bool {
+        match op {
+            FaultOp::Read => self.read.is_some(),
+            FaultOp::Write => self.write.is_some(),
+            FaultOp::Accept => self.accept.is_some(),
+            FaultOp::Close => self.close.is_some(),
+        }
+    }
+
     pub(crate) fn check(&self, op: FaultOp) -> io::Result<()> {
         let slot = match op {
             FaultOp::Read => &self.read,

@@ -151,9 +151,7 @@ impl Network {
 
     /// Whether an injected error is set for `op` on socket `id`.
     pub fn has_fault(&self, id: SocketId, op: FaultOp) -> bool {
-        self.sockets
-            .get(&id)
-            .is_some_and(|e| e.faults.check(op).is_err())
+        self.sockets.get(&id).is_some_and(|e| e.faults.is_set(op))
     }
 
     /// A connection is waiting to be accepted (an injected accept error does
@@ -194,13 +192,15 @@ impl Network {
     /// Poll flags of TCP stream `id`; `None` if it is not a stream (a
     /// socket gone with its crashed node, for one).
     pub fn tcp_poll(&self, id: SocketId) -> Option<StreamPoll> {
-        let SocketKind::Stream(c) = &self.sockets.get(&id)?.kind else {
+        // One lookup: this runs for every event a host's epoll reports.
+        let entry = self.sockets.get(&id)?;
+        let SocketKind::Stream(c) = &entry.kind else {
             return None;
         };
         let failed = c.error_kind().is_some();
         Some(StreamPoll {
-            readable: self.can_read(id),
-            writable: self.can_write(id),
+            readable: c.can_read() || entry.faults.is_set(FaultOp::Read),
+            writable: c.can_write() || entry.faults.is_set(FaultOp::Write),
             read_closed: c.fin_received() || failed,
             hung_up: c.is_closed(),
             failed,
