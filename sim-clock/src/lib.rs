@@ -19,6 +19,9 @@
 //!   `HashMap` order and `tokio::select!` choices follow the seed;
 //! - a write to a host runtime's waker makes the scheduler step that host at
 //!   the same instant ([`wakers`]);
+//! - `getaddrinfo` answers from the simulation's names ([`names`]), and
+//!   threads a host starts (`spawn_blocking`) run alone, at the instant
+//!   they were started, with the host's clock and randomness ([`threads`]);
 //! - blocking sleeps, real sockets inside a host and calls the layer does
 //!   not model on a virtual descriptor are refused and reported
 //!   ([`take_violations`]).
@@ -47,9 +50,11 @@
 #![warn(missing_docs)]
 
 mod interpose;
+pub mod names;
 pub mod park;
 pub mod real;
 mod thread_state;
+pub mod threads;
 mod time;
 pub mod vfd;
 pub mod wakers;

@@ -24,6 +24,7 @@ pub struct Builder {
     pub(crate) fail_on_task_panic: bool,
     pub(crate) record_trace: bool,
     pub(crate) max_events_per_instant: u64,
+    pub(crate) blocking_task_limit: Duration,
 }
 
 impl Default for Builder {
@@ -44,6 +45,7 @@ impl Builder {
             fail_on_task_panic: true,
             record_trace: false,
             max_events_per_instant: 100_000,
+            blocking_task_limit: Duration::from_secs(10),
         }
     }
 
@@ -96,6 +98,17 @@ impl Builder {
     /// plus ten per host (default 100,000 plus ten per host).
     pub fn max_events_per_instant(mut self, max: u64) -> Builder {
         self.max_events_per_instant = max.max(1);
+        self
+    }
+
+    /// How much real time a host's blocking task (`spawn_blocking`, which
+    /// also runs `tokio::net::lookup_host`) may go without finishing or
+    /// asking the simulation for anything before the run fails (default
+    /// 10 s). Such a task runs while virtual time stands still, so one that
+    /// waits this long waits for something outside the simulation (a lock,
+    /// a channel fed by async code, `Handle::block_on`) and never finishes.
+    pub fn blocking_task_limit(mut self, limit: Duration) -> Builder {
+        self.blocking_task_limit = limit;
         self
     }
 

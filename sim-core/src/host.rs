@@ -17,6 +17,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use sim_clock::park::{self, ParkOutcome, ParkProbe};
+use sim_clock::threads::{self, ThreadsError};
 use sim_clock::{wakers, SimTime};
 use tokio::runtime::{LocalOptions, LocalRuntime};
 
@@ -126,6 +127,9 @@ pub(crate) struct HostRuntime {
     index: u32,
     started_at: SimTime,
     main: Rc<Cell<Option<MainOutcome>>>,
+    /// A thread of this host never finished: dropping the runtime would
+    /// wait for it forever, so the runtime is leaked instead.
+    stuck: Cell<bool>,
 }
 
 impl HostRuntime {
@@ -142,7 +146,13 @@ impl HostRuntime {
         builder
             .enable_io()
             .enable_time()
-            .max_io_events_per_tick(IO_EVENTS_PER_TICK);
+            .max_io_events_per_tick(IO_EVENTS_PER_TICK)
+            // Blocking tasks (`spawn_blocking`, `lookup_host`) run one at a
+            // time, in spawn order, on a thread that exits as soon as they
+            // are done: the scheduler runs them after each step and waits
+            // until that thread is gone (see `sim_clock::threads`).
+            .max_blocking_threads(1)
+            .thread_keep_alive(Duration::ZERO);
         seed_select(&mut builder, &rng_seed);
         // The runtime's epoll, waker eventfd and signal-pipe duplicate are
         // virtual descriptors owned by this host (see `crate::descriptors`).
@@ -175,7 +185,25 @@ impl HostRuntime {
             index,
             started_at: now,
             main,
+            stuck: Cell::new(false),
         })
+    }
+
+    /// Runs the threads this host's code started (its blocking tasks) to
+    /// completion, at the current instant, before anything else happens.
+    /// Call it in the host's context, after every step, start and stop.
+    pub(crate) fn run_threads(&self, limit: Duration) -> std::result::Result<(), ThreadsError> {
+        if !threads::pending() {
+            return Ok(());
+        }
+        // Queued behind the host's own tasks: from there on tokio's pool
+        // thread reads the real clock for its idle wait, and exits.
+        drop(self.rt.handle().spawn_blocking(threads::end_of_tasks));
+        let r = threads::run_host_threads(self.index, limit);
+        if matches!(r, Err(ThreadsError::Stuck(_))) {
+            self.stuck.set(true);
+        }
+        r
     }
 
     /// Runs every ready task until the runtime parks. `Err` carries the
@@ -207,6 +235,12 @@ impl HostRuntime {
     /// host still has open, as the kernel closes a dead process's files.
     pub(crate) fn shutdown(self) -> std::result::Result<(), String> {
         let index = self.index;
+        if self.stuck.get() {
+            // Its blocking pool would join a thread that never ends.
+            std::mem::forget(self);
+            sim_clock::vfd::close_host(index);
+            return Ok(());
+        }
         let dropped = panic::catch_unwind(AssertUnwindSafe(move || drop(self)))
             .map_err(|p| payload_message(&*p));
         sim_clock::vfd::close_host(index);

@@ -101,9 +101,14 @@ impl Sim {
             .borrow_mut()
             .entropy(Some(id.index()))
             .fill_bytes(&mut rng_seed);
+        let limit = self.config.blocking_task_limit;
         let started = {
             let _ctx = HostContext::enter(&self.world, id, slot);
-            HostRuntime::start(id.0, now, rng_seed, main)
+            HostRuntime::start(id.0, now, rng_seed, main).map(|rt| {
+                // Blocking tasks spawned by the main future's factory.
+                let threads = rt.run_threads(limit);
+                (rt, threads)
+            })
         };
         let rt = started.map_err(|e| {
             let kind = ErrorKind::Internal(format!(
@@ -112,7 +117,16 @@ impl Sim {
             ));
             self.world.error(Some(id), kind)
         })?;
+        let (rt, threads) = rt;
         slot.life = Life::Running(Box::new(rt));
+        if let Err(e) = threads {
+            let v = e.violation();
+            let kind = ErrorKind::Unsupported {
+                call: v.call.to_string(),
+                advice: v.advice.to_string(),
+            };
+            return Err(self.world.error(Some(id), kind));
+        }
         slot.paused = false;
         slot.wake_pending = false;
         slot.incarnation += 1;

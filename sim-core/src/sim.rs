@@ -577,16 +577,18 @@ impl Sim {
         if let Some(w) = &self.watchdog {
             w.step_begins(id.0, now.as_nanos());
         }
-        let (outcome, main) = {
+        let (outcome, main, threads) = {
             let _ctx = crate::api::HostContext::enter(&self.world, id, slot);
             let outcome = rt.step();
-            (outcome, rt.take_main_outcome())
+            // The blocking tasks the step spawned run now, at this instant.
+            let threads = rt.run_threads(self.config.blocking_task_limit);
+            (outcome, rt.take_main_outcome(), threads)
         };
         if let Some(w) = &self.watchdog {
             w.step_ends();
         }
         let caught = panics::take_caught();
-        let violation = sim_clock::take_violation();
+        let violation = sim_clock::take_violation().or_else(|| threads.err().map(|e| e.violation()));
         let detail = match outcome {
             Ok(ParkOutcome::Busy) => u64::MAX - 1,
             Ok(ParkOutcome::Idle { timeout_ms: None }) => u64::MAX,

@@ -56,20 +56,33 @@ fn resolve_name(name: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
     {
         return Ok(vec![SocketAddr::new(ip, port)]);
     }
-    let state = NetState::current()?;
-    let Some(host) = sim_core::host_id(name) else {
+    NetState::current()?;
+    let Some(ips) = host_addrs(name) else {
         return Err(io::Error::new(
             io::ErrorKind::NotFound,
             format!("failed to look up `{name}`: no host of the simulation has that name"),
         ));
     };
-    let node = state.node_of(host)?;
-    let model = state.model.borrow();
-    Ok(model
-        .node_addrs(node)
-        .iter()
-        .map(|ip| SocketAddr::new(*ip, port))
-        .collect())
+    Ok(ips.into_iter().map(|ip| SocketAddr::new(ip, port)).collect())
+}
+
+/// The addresses of the host called `name` (creating its node, with its
+/// planned or automatic addresses, the first time), or `None` if no host
+/// has that name. This is the simulation's DNS: `getaddrinfo` asks it too
+/// (see [`register_resolver`]).
+pub(crate) fn host_addrs(name: &str) -> Option<Vec<IpAddr>> {
+    let state = NetState::current().ok()?;
+    let host = sim_core::host_id(name)?;
+    let node = state.node_of(host).ok()?;
+    let ips = state.model.borrow().node_addrs(node).to_vec();
+    Some(ips)
+}
+
+/// Makes `getaddrinfo` on this simulation thread (and on the blocking
+/// threads of its hosts: `tokio::net::lookup_host`, `std::net`'s
+/// `ToSocketAddrs`) answer host names from [`host_addrs`].
+pub(crate) fn register_resolver() {
+    sim_clock::names::set_resolver(Box::new(host_addrs));
 }
 
 fn split_host_port(s: &str) -> io::Result<(&str, u16)> {

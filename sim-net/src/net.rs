@@ -129,6 +129,7 @@ impl NetBuilder {
         let state = Rc::new(NetState::new(network));
         *state.planned_addrs.borrow_mut() = self.addrs;
         sim.insert_extension(state.clone());
+        crate::addr::register_resolver();
         for host in sim.hosts() {
             // Nodes for hosts added so far; later hosts get one when they start.
             let _ = state.node_of(host);

@@ -10,6 +10,27 @@ fn in_host_step() -> bool {
     is_sim_thread() && crate::wakers::stepping().is_some()
 }
 
+/// A sleep inside host code: on the simulation thread, or on a thread the
+/// host started (a `spawn_blocking` task), which runs while virtual time
+/// stands still and every host waits for it.
+fn sleep_refused(call: &'static str) -> bool {
+    if in_host_step() {
+        refuse_sleep(call);
+        return true;
+    }
+    if crate::threads::is_host_thread() {
+        crate::threads::record_violation(&Violation {
+            call,
+            advice: "a blocking task (spawn_blocking) of a simulated host slept on the real clock; \
+                     its host's threads run while virtual time stands still, so the sleep would \
+                     never end in virtual time: use tokio::time::sleep in async code"
+                .into(),
+        });
+        return true;
+    }
+    false
+}
+
 fn refuse_sleep(call: &'static str) {
     record_violation(Violation {
         call,
@@ -28,8 +49,7 @@ pub unsafe extern "C" fn nanosleep(
     req: *const libc::timespec,
     rem: *mut libc::timespec,
 ) -> libc::c_int {
-    if in_host_step() {
-        refuse_sleep("nanosleep");
+    if sleep_refused("nanosleep") {
         return 0;
     }
     // SAFETY: forwarding the caller's arguments unchanged.
@@ -47,8 +67,7 @@ pub unsafe extern "C" fn clock_nanosleep(
     req: *const libc::timespec,
     rem: *mut libc::timespec,
 ) -> libc::c_int {
-    if in_host_step() {
-        refuse_sleep("clock_nanosleep");
+    if sleep_refused("clock_nanosleep") {
         return 0;
     }
     // SAFETY: forwarding the caller's arguments unchanged.

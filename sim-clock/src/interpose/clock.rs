@@ -70,14 +70,31 @@ pub unsafe extern "C" fn clock_gettime(
     }
 }
 
-/// The real `clock_gettime`, out of line so that the simulated path above
-/// stays short.
+/// The host's clock on a thread its host started (see [`crate::threads`]).
+fn host_thread_nanos(clock: libc::clockid_t) -> Option<u64> {
+    let (monotonic, realtime) = crate::threads::host_clock()?;
+    match clock {
+        libc::CLOCK_MONOTONIC
+        | libc::CLOCK_MONOTONIC_RAW
+        | libc::CLOCK_MONOTONIC_COARSE
+        | libc::CLOCK_BOOTTIME => Some(monotonic),
+        libc::CLOCK_REALTIME | libc::CLOCK_REALTIME_COARSE | libc::CLOCK_TAI => Some(realtime),
+        _ => None,
+    }
+}
+
+/// The real `clock_gettime` (or, on a host's thread, the host's clock),
+/// out of line so that the simulated path above stays short.
 ///
 /// # Safety
 /// As libc's `clock_gettime`.
 #[cold]
 #[inline(never)]
 unsafe fn forward_clock_gettime(clock: libc::clockid_t, tp: *mut libc::timespec) -> libc::c_int {
+    if let Some(nanos) = host_thread_nanos(clock) {
+        write_timespec(tp, nanos);
+        return 0;
+    }
     match real_clock_gettime() {
         // SAFETY: forwarding the caller's arguments unchanged.
         Some(real) => unsafe { real(clock, tp) },
@@ -105,6 +122,16 @@ pub unsafe extern "C" fn gettimeofday(
         }
         return 0;
     }
+    if let Some(nanos) = host_thread_nanos(libc::CLOCK_REALTIME) {
+        if !tv.is_null() {
+            // SAFETY: checked non-null; the caller passed a writable timeval.
+            unsafe {
+                (*tv).tv_sec = (nanos / 1_000_000_000) as libc::time_t;
+                (*tv).tv_usec = ((nanos % 1_000_000_000) / 1_000) as libc::suseconds_t;
+            }
+        }
+        return 0;
+    }
     match real_gettimeofday() {
         // SAFETY: forwarding the caller's arguments unchanged.
         Some(real) => unsafe { real(tv, tz) },
@@ -120,6 +147,8 @@ pub unsafe extern "C" fn gettimeofday(
 #[no_mangle]
 pub unsafe extern "C" fn time(out: *mut libc::time_t) -> libc::time_t {
     let secs = if let Some(nanos) = with_sim_clock(|c| c.realtime_nanos()) {
+        (nanos / 1_000_000_000) as libc::time_t
+    } else if let Some(nanos) = host_thread_nanos(libc::CLOCK_REALTIME) {
         (nanos / 1_000_000_000) as libc::time_t
     } else {
         crate::real::system_time()

@@ -18,11 +18,27 @@ pub(crate) fn lookup(call: &'static str, fd: libc::c_int) -> Option<Rc<OpenFile>
     if let Some(open) = vfd::get(fd) {
         return Some(open);
     }
-    if !is_sim_thread() {
+    if !is_sim_thread() && !host_thread_refused(call, fd) {
         slots::post(fd, slots::ForeignOp::Refused { call });
     }
     set_errno(libc::EBADF);
     None
+}
+
+/// A call on a virtual descriptor from a thread a host started (a
+/// `spawn_blocking` task): reported with the host's threads, naming the
+/// call. `false` on any other thread.
+#[cold]
+fn host_thread_refused(call: &'static str, fd: libc::c_int) -> bool {
+    let advice = format!(
+        "`{call}` on virtual descriptor {fd} from a blocking task (spawn_blocking): a simulated \
+         host's descriptors belong to its async code; a blocking task would wait for them \
+         forever, as its host's threads run while virtual time stands still"
+    );
+    crate::threads::record_violation(&crate::Violation {
+        call,
+        advice: Cow::Owned(advice),
+    })
 }
 
 /// Turns an object's answer into the C convention, reporting a call that

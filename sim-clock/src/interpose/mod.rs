@@ -18,12 +18,14 @@ mod descriptors;
 mod epoll;
 mod eventfd;
 pub(crate) mod forward;
+mod names;
 mod poll;
 mod random;
 mod refuse;
 mod sockaddr;
 mod socket_calls;
 mod sockets;
+mod threads;
 mod unsupported;
 
 /// Sets `errno` for the calling thread.
@@ -46,6 +48,9 @@ pub fn keep() -> usize {
         blocking::clock_nanosleep as *const (),
         socket_calls::socket as *const (),
         socket_calls::socketpair as *const (),
+        names::getaddrinfo as *const (),
+        names::freeaddrinfo as *const (),
+        threads::pthread_create as *const (),
         epoll::epoll_create as *const (),
         epoll::epoll_create1 as *const (),
         epoll::epoll_ctl as *const (),

@@ -5,10 +5,12 @@
 
 use crate::thread_state::{is_sim_thread, ENTROPY};
 
-/// Fills `buf` from the simulation's generator; `false` if this thread has none.
+/// Fills `buf` from the simulation's generator; `false` if this thread has
+/// none. A thread a host started asks the simulation thread, which draws
+/// from the host's stream on its behalf.
 fn fill_simulated(buf: *mut u8, len: usize) -> bool {
     if !is_sim_thread() {
-        return false;
+        return fill_for_host_thread(buf, len);
     }
     ENTROPY
         .try_with(|e| {
@@ -74,4 +76,25 @@ pub unsafe extern "C" fn getentropy(buf: *mut libc::c_void, len: libc::size_t) -
         done += n as usize;
     }
     0
+}
+
+/// `fill_simulated` for a thread a host started; `false` on other threads.
+#[cold]
+fn fill_for_host_thread(buf: *mut u8, len: usize) -> bool {
+    if !crate::threads::is_host_thread() {
+        return false;
+    }
+    let bytes = crate::threads::on_sim_thread(move || {
+        let mut bytes = vec![0u8; len];
+        fill_simulated(bytes.as_mut_ptr(), len).then_some(bytes)
+    })
+    .flatten();
+    match bytes {
+        Some(bytes) if bytes.len() == len => {
+            // SAFETY: the caller passed a buffer valid for `len` writable bytes.
+            unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), buf, len) };
+            true
+        }
+        _ => false,
+    }
 }

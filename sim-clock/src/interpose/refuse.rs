@@ -40,8 +40,11 @@ pub(crate) fn unsupported(call: &'static str, fd: libc::c_int, errno: libc::c_in
 
 /// Records a violation of `call` with `advice` and sets `errno`.
 pub(crate) fn refuse(call: &'static str, advice: Cow<'static, str>, errno: libc::c_int) {
+    let v = Violation { call, advice };
     if is_sim_thread() {
-        record_violation(Violation { call, advice });
+        record_violation(v);
+    } else {
+        crate::threads::record_violation(&v);
     }
     super::set_errno(errno);
 }

@@ -108,12 +108,15 @@ pub(crate) fn open_table() -> Result<(), String> {
     let table = Box::into_raw(Box::new(RefCell::new(Table::new(slot))));
     TABLE.with(|t| t.set(table));
     INBOX.with(|i| i.set(Some(slots::inbox(slot))));
+    crate::threads::attach(slot);
     Ok(())
 }
 
 /// Drops every descriptor and the factories, and gives the band back
 /// (called when the simulation thread's guard is dropped).
 pub(crate) fn close_table() {
+    crate::threads::detach();
+    crate::names::reset();
     let _ = FACTORIES.try_with(|f| {
         if let Ok(mut f) = f.try_borrow_mut() {
             *f = Factories::default();
