@@ -114,7 +114,10 @@ pub(crate) struct Entry {
 
 /// The socket types (with their protocols) an entry is listed for: the
 /// asked one, or glibc's three when none was asked.
-fn socktypes(hints: &Hints, has_port: bool) -> Result<Vec<(libc::c_int, libc::c_int)>, LookupError> {
+fn socktypes(
+    hints: &Hints,
+    has_port: bool,
+) -> Result<Vec<(libc::c_int, libc::c_int)>, LookupError> {
     let all = [
         (libc::SOCK_STREAM, libc::IPPROTO_TCP),
         (libc::SOCK_DGRAM, libc::IPPROTO_UDP),
@@ -137,7 +140,11 @@ fn socktypes(hints: &Hints, has_port: bool) -> Result<Vec<(libc::c_int, libc::c_
     if t == libc::SOCK_RAW && has_port {
         return Err(LookupError::Service);
     }
-    let protocol = if hints.protocol != 0 { hints.protocol } else { p };
+    let protocol = if hints.protocol != 0 {
+        hints.protocol
+    } else {
+        p
+    };
     Ok(vec![(t, protocol)])
 }
 
@@ -163,13 +170,22 @@ fn addresses(node: Option<&str>, hints: &Hints) -> Result<Vec<IpAddr>, LookupErr
     let Some(node) = node else {
         let passive = hints.flags & libc::AI_PASSIVE != 0;
         let (v4, v6) = if passive {
-            (IpAddr::V4(Ipv4Addr::UNSPECIFIED), IpAddr::V6(Ipv6Addr::UNSPECIFIED))
+            (
+                IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+                IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+            )
         } else {
-            (IpAddr::V4(Ipv4Addr::LOCALHOST), IpAddr::V6(Ipv6Addr::LOCALHOST))
+            (
+                IpAddr::V4(Ipv4Addr::LOCALHOST),
+                IpAddr::V6(Ipv6Addr::LOCALHOST),
+            )
         };
         // glibc's order: the wildcard IPv4 first, the loopback IPv6 first.
         let both = if passive { vec![v4, v6] } else { vec![v6, v4] };
-        return Ok(both.into_iter().filter(|ip| family_ok(family, ip)).collect());
+        return Ok(both
+            .into_iter()
+            .filter(|ip| family_ok(family, ip))
+            .collect());
     };
     if let Ok(ip) = node.parse::<IpAddr>() {
         if !family_ok(family, &ip) {
@@ -181,11 +197,18 @@ fn addresses(node: Option<&str>, hints: &Hints) -> Result<Vec<IpAddr>, LookupErr
         return Err(LookupError::NoName);
     }
     let found = if node.eq_ignore_ascii_case("localhost") {
-        vec![IpAddr::V4(Ipv4Addr::LOCALHOST), IpAddr::V6(Ipv6Addr::LOCALHOST)]
+        vec![
+            IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ]
     } else {
         resolve_host_name(node).ok_or(LookupError::NoName)?
     };
-    let mut list: Vec<IpAddr> = found.iter().copied().filter(|ip| family_ok(family, ip)).collect();
+    let mut list: Vec<IpAddr> = found
+        .iter()
+        .copied()
+        .filter(|ip| family_ok(family, ip))
+        .collect();
     if family == libc::AF_UNSPEC && node.eq_ignore_ascii_case("localhost") {
         // Only the IPv4 loopback unless IPv6 is asked for (see the guide).
         list.retain(IpAddr::is_ipv4);
@@ -213,7 +236,10 @@ pub(crate) fn lookup(
     service: Option<&str>,
     hints: &Hints,
 ) -> Result<Vec<Entry>, LookupError> {
-    if !matches!(hints.family, libc::AF_UNSPEC | libc::AF_INET | libc::AF_INET6) {
+    if !matches!(
+        hints.family,
+        libc::AF_UNSPEC | libc::AF_INET | libc::AF_INET6
+    ) {
         return Err(LookupError::Family);
     }
     if node.is_none() && service.is_none() {
@@ -283,9 +309,15 @@ mod tests {
     #[test]
     fn a_named_service_or_a_port_for_a_raw_socket_fails_with_eai_service() {
         let h = hints(0, libc::SOCK_STREAM, 0);
-        assert_eq!(lookup(Some("::1"), Some("http"), &h), Err(LookupError::Service));
+        assert_eq!(
+            lookup(Some("::1"), Some("http"), &h),
+            Err(LookupError::Service)
+        );
         let raw = hints(0, libc::SOCK_RAW, 0);
-        assert_eq!(lookup(Some("::1"), Some("80"), &raw), Err(LookupError::Service));
+        assert_eq!(
+            lookup(Some("::1"), Some("80"), &raw),
+            Err(LookupError::Service)
+        );
     }
 
     #[test]
@@ -297,11 +329,15 @@ mod tests {
     #[test]
     fn localhost_is_the_ipv4_loopback_and_the_ipv6_one_when_asked() {
         let ips = |family| {
-            lookup(Some("localhost"), None, &hints(family, libc::SOCK_STREAM, 0))
-                .unwrap()
-                .iter()
-                .map(|e| e.ip.to_string())
-                .collect::<Vec<_>>()
+            lookup(
+                Some("localhost"),
+                None,
+                &hints(family, libc::SOCK_STREAM, 0),
+            )
+            .unwrap()
+            .iter()
+            .map(|e| e.ip.to_string())
+            .collect::<Vec<_>>()
         };
         assert_eq!(ips(libc::AF_UNSPEC), ["127.0.0.1"]);
         assert_eq!(ips(libc::AF_INET6), ["::1"]);

@@ -423,7 +423,9 @@ pub(crate) fn host_clock() -> Option<(u64, u64)> {
 /// Runs `job` on the simulation thread on behalf of this host thread and
 /// returns its result; `None` if this is not a host thread (or its
 /// simulation ended).
-pub(crate) fn on_sim_thread<R: Send + 'static>(job: impl FnOnce() -> R + Send + 'static) -> Option<R> {
+pub(crate) fn on_sim_thread<R: Send + 'static>(
+    job: impl FnOnce() -> R + Send + 'static,
+) -> Option<R> {
     let m = host_mark()?;
     let t = m.threads;
     let mut s = t.lock();

@@ -588,7 +588,8 @@ impl Sim {
             w.step_ends();
         }
         let caught = panics::take_caught();
-        let violation = sim_clock::take_violation().or_else(|| threads.err().map(|e| e.violation()));
+        let violation =
+            sim_clock::take_violation().or_else(|| threads.err().map(|e| e.violation()));
         let detail = match outcome {
             Ok(ParkOutcome::Busy) => u64::MAX - 1,
             Ok(ParkOutcome::Idle { timeout_ms: None }) => u64::MAX,

@@ -63,7 +63,10 @@ fn resolve_name(name: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
             format!("failed to look up `{name}`: no host of the simulation has that name"),
         ));
     };
-    Ok(ips.into_iter().map(|ip| SocketAddr::new(ip, port)).collect())
+    Ok(ips
+        .into_iter()
+        .map(|ip| SocketAddr::new(ip, port))
+        .collect())
 }
 
 /// The addresses of the host called `name` (creating its node, with its

@@ -21,10 +21,11 @@ fn sleep_refused(call: &'static str) -> bool {
     if crate::threads::is_host_thread() {
         crate::threads::record_violation(&Violation {
             call,
-            advice: "a blocking task (spawn_blocking) of a simulated host slept on the real clock; \
+            advice:
+                "a blocking task (spawn_blocking) of a simulated host slept on the real clock; \
                      its host's threads run while virtual time stands still, so the sleep would \
                      never end in virtual time: use tokio::time::sleep in async code"
-                .into(),
+                    .into(),
         });
         return true;
     }

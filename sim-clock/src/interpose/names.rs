@@ -8,7 +8,7 @@
 //! `freeaddrinfo` frees ours itself and hands anything else to the C
 //! library.
 
-use std::collections::HashSet;
+use std::collections::BTreeSet;
 use std::ffi::CStr;
 use std::net::IpAddr;
 use std::sync::Mutex;
@@ -24,17 +24,19 @@ type GetAddrInfo = unsafe extern "C" fn(
 ) -> libc::c_int;
 type FreeAddrInfo = unsafe extern "C" fn(*mut libc::addrinfo);
 
-/// The heads of the lists this layer returned and nobody freed yet.
-static OURS: Mutex<Option<HashSet<usize>>> = Mutex::new(None);
+/// The heads of the lists this layer returned and nobody freed yet (a
+/// tree, not a hash set: a hash set's first use would draw random keys,
+/// from the simulation's stream when a host makes it).
+static OURS: Mutex<BTreeSet<usize>> = Mutex::new(BTreeSet::new());
 
 fn remember(head: *mut libc::addrinfo) {
     let mut ours = OURS.lock().unwrap_or_else(|e| e.into_inner());
-    ours.get_or_insert_with(HashSet::new).insert(head as usize);
+    ours.insert(head as usize);
 }
 
 fn forget(head: *mut libc::addrinfo) -> bool {
     let mut ours = OURS.lock().unwrap_or_else(|e| e.into_inner());
-    ours.as_mut().is_some_and(|s| s.remove(&(head as usize)))
+    ours.remove(&(head as usize))
 }
 
 /// Whether this thread's lookups are the simulation's.
@@ -194,7 +196,9 @@ pub unsafe extern "C" fn getaddrinfo(
     };
     match lookup(node, service, &h) {
         Ok(entries) => {
-            let canon = (h.flags & libc::AI_CANONNAME != 0).then_some(node).flatten();
+            let canon = (h.flags & libc::AI_CANONNAME != 0)
+                .then_some(node)
+                .flatten();
             let head = build(&entries, canon);
             if head.is_null() {
                 return libc::EAI_MEMORY;
