@@ -104,8 +104,11 @@ struct Mark {
 thread_local! {
     /// On a simulation thread: its slot's hand-off.
     static SIM_SLOT: Cell<Option<&'static HostThreads>> = const { Cell::new(None) };
-    /// On a host thread: whose it is, while it runs its host's work.
+    /// On a host thread: whose it is, until its start routine returns.
     static HOST_THREAD: Cell<Option<Mark>> = const { Cell::new(None) };
+    /// On a host thread: its clocks read the host's virtual time (until
+    /// [`end_of_tasks`]).
+    static HOST_CLOCK: Cell<bool> = const { Cell::new(false) };
 }
 
 impl HostThreads {
@@ -377,6 +380,7 @@ impl Ticket {
                     generation: self.generation,
                 }))
             });
+            let _ = HOST_CLOCK.try_with(|c| c.set(true));
         }
         marked
     }
@@ -385,6 +389,7 @@ impl Ticket {
     /// lets the next one run.
     pub(crate) fn exit(self) {
         let _ = HOST_THREAD.try_with(|h| h.set(None));
+        let _ = HOST_CLOCK.try_with(|c| c.set(false));
         let t = self.threads;
         let mut s = t.lock();
         if s.generation == self.generation {
@@ -413,6 +418,9 @@ pub(crate) fn is_host_thread() -> bool {
 /// The host's virtual monotonic and realtime clocks, on a host thread.
 #[inline]
 pub(crate) fn host_clock() -> Option<(u64, u64)> {
+    if !HOST_CLOCK.try_with(|c| c.get()).unwrap_or(false) {
+        return None;
+    }
     let m = host_mark()?;
     Some((
         m.threads.monotonic.load(Ordering::Acquire),
@@ -458,7 +466,9 @@ pub(crate) fn record_violation(v: &Violation) -> bool {
 /// Marks the end of the host's queued blocking tasks: from here on this
 /// thread (tokio's pool thread, about to wait for more work and exit) reads
 /// the real clock. The scheduler queues it with `spawn_blocking` behind
-/// every task a host step spawned.
+/// every task a host step spawned. (A task spawned by a blocking task is
+/// queued behind it and reads the real clock; its randomness and names
+/// remain the host's.)
 pub fn end_of_tasks() {
-    let _ = HOST_THREAD.try_with(|h| h.set(None));
+    let _ = HOST_CLOCK.try_with(|c| c.set(false));
 }

@@ -163,6 +163,28 @@ fn std_to_socket_addrs_resolves_inside_spawn_blocking_and_in_async_code() {
 }
 
 #[test]
+fn a_blocking_task_spawned_by_a_blocking_task_still_resolves_through_the_simulation() {
+    on_fresh_thread(|| {
+        let mut sim = Builder::new().seed(3).build();
+        sim.host("server", || async { std::future::pending().await });
+        sim.client("client", async {
+            let inner = tokio::task::spawn_blocking(|| {
+                tokio::task::spawn_blocking(|| {
+                    ("server", 7)
+                        .to_socket_addrs()
+                        .map(|a| a.collect::<Vec<_>>())
+                })
+            })
+            .await?;
+            assert_eq!(inner.await??, vec![addr("10.0.0.1:7")]);
+            Ok(())
+        });
+        Net::install(&mut sim);
+        sim.run().unwrap();
+    });
+}
+
+#[test]
 fn an_unknown_name_fails_as_getaddrinfo_does_with_name_or_service_not_known() {
     on_fresh_thread(|| {
         let mut sim = Builder::new().seed(3).build();
