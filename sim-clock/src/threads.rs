@@ -76,6 +76,8 @@ struct State {
     violations: Vec<Violation>,
     /// The host whose threads these are (for messages).
     host: u32,
+    /// The kernel's id of the thread that runs (to say what it waits in).
+    running_tid: Option<libc::pid_t>,
 }
 
 fn all() -> &'static [HostThreads] {
@@ -295,13 +297,19 @@ pub fn run_host_threads(host: u32, limit: Duration) -> Result<(), ThreadsError> 
         }
         if stalled.elapsed() > limit {
             state.open = false;
+            let waits_in = state.running_tid.and_then(blocked_in);
+            let call = waits_in.map_or("spawn_blocking", |(call, _)| call);
+            let what = waits_in.map_or(String::new(), |(call, what)| {
+                format!(" (it waits in `{call}`: {what})")
+            });
             let v = Violation {
-                call: "spawn_blocking",
+                call,
                 advice: format!(
-                    "a thread this host started (a spawn_blocking task, or std::thread::spawn) \
-                     made no progress for {limit:?} of real time: it waits for something outside \
-                     the simulation (a lock, a channel, a blocking call, Handle::block_on); a \
-                     host's threads run alone, while virtual time stands still"
+                    "a blocking task of this host (spawn_blocking, lookup_host, or a thread its \
+                     code started) did not finish within {limit:?} of real time{what}: it waits \
+                     for something outside the simulation (a lock or channel that async code \
+                     would release, Handle::block_on, a blocking call); a host's blocking tasks \
+                     run alone, while virtual time stands still"
                 )
                 .into(),
             };
@@ -317,6 +325,39 @@ pub fn run_host_threads(host: u32, limit: Duration) -> Result<(), ThreadsError> 
         Some(v) => Err(ThreadsError::Violation(v)),
         None => Ok(()),
     }
+}
+
+/// The system call thread `tid` of this process is blocked in, with what
+/// it usually means, from `/proc/self/task/TID/syscall` (read only when a
+/// run fails this way).
+fn blocked_in(tid: libc::pid_t) -> Option<(&'static str, &'static str)> {
+    let text = std::fs::read_to_string(format!("/proc/self/task/{tid}/syscall")).ok()?;
+    let number: libc::c_long = text.split_whitespace().next()?.parse().ok()?;
+    let known: &[(libc::c_long, &str, &str)] = &[
+        (libc::SYS_futex, "futex", "a lock, condition variable, channel or thread join"),
+        (libc::SYS_read, "read", "a blocking read of a real file, pipe or socket"),
+        (libc::SYS_recvfrom, "recvfrom", "a blocking receive on a real socket"),
+        (libc::SYS_recvmsg, "recvmsg", "a blocking receive on a real socket"),
+        (libc::SYS_accept4, "accept4", "a blocking accept on a real socket"),
+        (libc::SYS_connect, "connect", "a blocking connect of a real socket"),
+        (libc::SYS_ppoll, "ppoll", "waiting for real descriptors"),
+        (libc::SYS_epoll_pwait, "epoll_pwait", "a real event loop"),
+        (libc::SYS_wait4, "wait4", "waiting for a child process"),
+    ];
+    // Calls only some architectures have (aarch64 has just the ones above).
+    #[cfg(target_arch = "x86_64")]
+    let legacy: &[(libc::c_long, &str, &str)] = &[
+        (libc::SYS_accept, "accept", "a blocking accept on a real socket"),
+        (libc::SYS_poll, "poll", "waiting for real descriptors"),
+        (libc::SYS_epoll_wait, "epoll_wait", "a real event loop"),
+    ];
+    #[cfg(not(target_arch = "x86_64"))]
+    let legacy: &[(libc::c_long, &str, &str)] = &[];
+    known
+        .iter()
+        .chain(legacy)
+        .find(|(n, _, _)| *n == number)
+        .map(|(_, call, what)| (*call, *what))
 }
 
 /// Lets the first waiting thread run, if none runs.
@@ -372,6 +413,11 @@ impl Ticket {
             s.generation != self.generation || s.released || s.admitted == Some(self.ticket)
         });
         let marked = state.generation == self.generation && !state.released;
+        let mut state = state;
+        if marked {
+            // SAFETY: gettid has no preconditions.
+            state.running_tid = Some(unsafe { libc::gettid() });
+        }
         drop(state);
         if marked {
             let _ = HOST_THREAD.try_with(|h| {
@@ -395,6 +441,7 @@ impl Ticket {
         if s.generation == self.generation {
             if s.admitted == Some(self.ticket) {
                 s.admitted = None;
+                s.running_tid = None;
             }
             s.waiting.retain(|&k| k != self.ticket);
             admit_next(&mut s);

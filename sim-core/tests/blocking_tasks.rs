@@ -213,7 +213,9 @@ fn a_blocking_task_waiting_on_async_code_ends_the_run_after_the_wall_clock_bound
     let ErrorKind::Unsupported { call, advice } = &e.kind else {
         panic!("{e}");
     };
-    assert_eq!(call, "spawn_blocking");
+    // Blocked in the channel's futex (on a kernel that reports it in
+    // /proc/self/task/TID/syscall; the task's name otherwise).
+    assert!(call == "futex" || call == "spawn_blocking", "{call}");
     assert!(advice.contains("outside the simulation"), "{advice}");
 }
 
