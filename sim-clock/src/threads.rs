@@ -334,12 +334,36 @@ fn blocked_in(tid: libc::pid_t) -> Option<(&'static str, &'static str)> {
     let text = std::fs::read_to_string(format!("/proc/self/task/{tid}/syscall")).ok()?;
     let number: libc::c_long = text.split_whitespace().next()?.parse().ok()?;
     let known: &[(libc::c_long, &str, &str)] = &[
-        (libc::SYS_futex, "futex", "a lock, condition variable, channel or thread join"),
-        (libc::SYS_read, "read", "a blocking read of a real file, pipe or socket"),
-        (libc::SYS_recvfrom, "recvfrom", "a blocking receive on a real socket"),
-        (libc::SYS_recvmsg, "recvmsg", "a blocking receive on a real socket"),
-        (libc::SYS_accept4, "accept4", "a blocking accept on a real socket"),
-        (libc::SYS_connect, "connect", "a blocking connect of a real socket"),
+        (
+            libc::SYS_futex,
+            "futex",
+            "a lock, condition variable, channel or thread join",
+        ),
+        (
+            libc::SYS_read,
+            "read",
+            "a blocking read of a real file, pipe or socket",
+        ),
+        (
+            libc::SYS_recvfrom,
+            "recvfrom",
+            "a blocking receive on a real socket",
+        ),
+        (
+            libc::SYS_recvmsg,
+            "recvmsg",
+            "a blocking receive on a real socket",
+        ),
+        (
+            libc::SYS_accept4,
+            "accept4",
+            "a blocking accept on a real socket",
+        ),
+        (
+            libc::SYS_connect,
+            "connect",
+            "a blocking connect of a real socket",
+        ),
         (libc::SYS_ppoll, "ppoll", "waiting for real descriptors"),
         (libc::SYS_epoll_pwait, "epoll_pwait", "a real event loop"),
         (libc::SYS_wait4, "wait4", "waiting for a child process"),
@@ -347,7 +371,11 @@ fn blocked_in(tid: libc::pid_t) -> Option<(&'static str, &'static str)> {
     // Calls only some architectures have (aarch64 has just the ones above).
     #[cfg(target_arch = "x86_64")]
     let legacy: &[(libc::c_long, &str, &str)] = &[
-        (libc::SYS_accept, "accept", "a blocking accept on a real socket"),
+        (
+            libc::SYS_accept,
+            "accept",
+            "a blocking accept on a real socket",
+        ),
         (libc::SYS_poll, "poll", "waiting for real descriptors"),
         (libc::SYS_epoll_wait, "epoll_wait", "a real event loop"),
     ];

@@ -114,6 +114,37 @@ fn tokio_lookup_host_from_a_client_answers_the_servers_address_at_the_same_insta
 }
 
 #[test]
+fn tokio_tcp_stream_connects_by_name_in_exactly_one_round_trip() {
+    on_fresh_thread(|| {
+        let mut sim = Builder::new().seed(3).build();
+        sim.host("server", || async {
+            let listener = tokio::net::TcpListener::bind("0.0.0.0:9000").await?;
+            loop {
+                let (s, _) = listener.accept().await?;
+                drop(s);
+            }
+        });
+        sim.client("client", async {
+            let t0 = tokio::time::Instant::now();
+            // The name is looked up on tokio's blocking pool, at once.
+            let s = tokio::net::TcpStream::connect("server:9000").await?;
+            assert_eq!(s.peer_addr()?, addr("10.0.0.1:9000"));
+            assert_eq!(t0.elapsed(), Duration::from_millis(20), "one round trip");
+            let e = tokio::net::TcpStream::connect("nosuchhost:9000")
+                .await
+                .unwrap_err();
+            assert!(e.to_string().ends_with("Name or service not known"), "{e}");
+            Ok(())
+        });
+        Net::builder()
+            .default_link(sim_net::LinkConfig::fixed(10_000_000))
+            .install(&mut sim);
+        sim.run().unwrap();
+        assert!(!asked_a_real_resolver());
+    });
+}
+
+#[test]
 fn a_host_looks_up_itself_and_a_dual_stack_peer_in_their_address_order() {
     on_fresh_thread(|| {
         let mut sim = Builder::new().seed(3).build();
