@@ -15,7 +15,7 @@
 //! - its monotonic and realtime clocks read the host's virtual time at that
 //!   instant (a snapshot: time does not move while it runs);
 //! - `getrandom`/`getentropy` and name lookups (`getaddrinfo`) are carried
-//!   out by the waiting simulation thread on its behalf ([`on_sim_thread`]),
+//!   out by the waiting simulation thread on its behalf,
 //!   so they draw from the host's random stream and the simulation's DNS;
 //! - a call that would wait for real (a sleep, a blocking read of a virtual
 //!   descriptor) fails at once and ends the run with an error naming the
