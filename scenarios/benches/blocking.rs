@@ -49,8 +49,26 @@ fn run(
     );
 }
 
+/// What this machine charges for creating and joining a thread, outside
+/// any simulation: the floor under a round with blocking tasks.
+fn thread_reference(rounds: u64) {
+    let watch = std::time::Instant::now();
+    for i in 0..rounds {
+        let n = std::thread::spawn(move || i + 1).join().unwrap_or(0);
+        std::hint::black_box(n);
+    }
+    let wall = watch.elapsed().as_secs_f64();
+    println!(
+        "reference (std::thread::spawn + join, no simulation): {rounds} threads, {:.3} s wall, \
+         {:.1} us wall per thread",
+        wall,
+        wall * 1e6 / rounds as f64
+    );
+}
+
 fn main() {
     let rounds = env_count("BLOCKING_ROUNDS", ROUNDS);
+    thread_reference(rounds);
     run(
         "baseline (a 1 ms sleep per round, no blocking task)",
         rounds,

@@ -219,12 +219,14 @@ pub(crate) fn detach() {
     t.changed();
 }
 
+#[inline]
 fn sim_slot() -> Option<&'static HostThreads> {
     SIM_SLOT.try_with(|s| s.get()).ok().flatten()
 }
 
 /// Whether threads started by host code wait to run (one atomic load: the
 /// scheduler asks after every host step).
+#[inline]
 pub fn pending() -> bool {
     sim_slot().is_some_and(|t| t.alive.load(Ordering::Acquire) > 0)
 }

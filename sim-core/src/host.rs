@@ -192,6 +192,7 @@ impl HostRuntime {
     /// Runs the threads this host's code started (its blocking tasks) to
     /// completion, at the current instant, before anything else happens.
     /// Call it in the host's context, after every step, start and stop.
+    #[inline]
     pub(crate) fn run_threads(&self, limit: Duration) -> std::result::Result<(), ThreadsError> {
         if !threads::pending() {
             return Ok(());
