@@ -171,6 +171,18 @@ fn foreign_write(fd: libc::c_int, data: &[u8]) -> libc::ssize_t {
     }
 }
 
+/// `close` of a simulation's descriptor from a thread outside it: a
+/// socket that outlived its simulation, dropped on the test's thread. The
+/// simulation closed everything when it ended (as the kernel does when a
+/// process exits), so there is nothing left to close and the call
+/// succeeds; an `EBADF` here would make std abort the process. While the
+/// simulation still runs, the descriptor stays open in it and the
+/// simulation is told.
+fn foreign_close(fd: libc::c_int) -> libc::c_int {
+    slots::post(fd, slots::ForeignOp::Refused { call: "close" });
+    0
+}
+
 /// # Safety
 /// As libc's `readv`.
 #[no_mangle]
@@ -250,9 +262,23 @@ pub unsafe extern "C" fn close(fd: libc::c_int) -> libc::c_int {
             // Dropped here, with the table free: the object's destructor
             // may close descriptors of its own.
             Some(open) => {
+                // The last descriptor of the description: the object says
+                // what close reports (a socket's injected close error).
+                let released = if Rc::strong_count(&open) == 1 {
+                    open.file.release()
+                } else {
+                    Ok(())
+                };
                 drop(open);
-                0
+                match released {
+                    Ok(()) => 0,
+                    Err(e) => {
+                        set_errno(e);
+                        -1
+                    }
+                }
             }
+            None if !is_sim_thread() => foreign_close(fd),
             None => {
                 lookup("close", fd);
                 -1
@@ -384,6 +410,14 @@ pub unsafe extern "C" fn fcntl(
 }
 
 fn fcntl_virtual(fd: libc::c_int, cmd: libc::c_int, arg: libc::c_ulong) -> libc::c_int {
+    // std checks `F_GETFD` before it closes an owned descriptor and aborts
+    // the process on `EBADF`. From a thread outside the simulation (a
+    // socket that outlived it, dropped on the test's thread) the number
+    // stands for a descriptor that is, for that thread, still owned: the
+    // check passes, and the close that follows succeeds (`foreign_close`).
+    if cmd == libc::F_GETFD && !is_sim_thread() {
+        return 0;
+    }
     let Some(open) = lookup("fcntl", fd) else {
         return -1;
     };

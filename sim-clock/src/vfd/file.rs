@@ -42,6 +42,13 @@ pub trait VirtualFile: Any {
         Err(libc::EINVAL)
     }
 
+    /// The last descriptor of this object is being closed (`close(2)`):
+    /// what `close` returns. The object is dropped right after. Default:
+    /// `Ok`.
+    fn release(&self) -> Result<(), Errno> {
+        Ok(())
+    }
+
     /// The current (level) readiness: `EPOLLIN`, `EPOLLOUT`, `EPOLLERR`,
     /// `EPOLLHUP`, `EPOLLRDHUP` bits. Read by epoll when it reports an
     /// event and by `poll(2)`.

@@ -486,6 +486,7 @@ impl FdSocket {
     fn take_error(&self) -> i32 {
         match self.phase() {
             Phase::Stream(id) => {
+                self.connect_pending.set(false);
                 if self.error_reported.get() {
                     return 0;
                 }

@@ -61,6 +61,11 @@ pub(crate) struct FdSocket {
     /// "writable" change is reported. Linux's `SOCK_NOSPACE`: it wakes
     /// writers when freed send space matters to someone, not on every ACK.
     pub(super) want_write: Cell<bool>,
+    /// A connect was started and its outcome not yet taken (by `SO_ERROR`
+    /// or a write): its completion shows as `EPOLLOUT` even when the send
+    /// buffer has no room (a send buffer of 0), as a finished connect does
+    /// on Linux.
+    pub(super) connect_pending: Cell<bool>,
 }
 
 impl FdSocket {
@@ -79,6 +84,7 @@ impl FdSocket {
             error_reported: Cell::new(false),
             read_shut: Cell::new(false),
             want_write: Cell::new(false),
+            connect_pending: Cell::new(false),
         })
     }
 
@@ -151,8 +157,14 @@ impl FdSocket {
     /// instances watching it hear of it, except of send space nobody is
     /// waiting for.
     pub(crate) fn model_changed(&self, what: crate::model::Readiness) {
-        if what == crate::model::Readiness::Writable && !self.want_write.replace(false) {
-            return;
+        if what == crate::model::Readiness::Writable {
+            // Space nobody waits for, or a change that left the socket
+            // unwritable (an ACK that freed less than a window opens):
+            // the writer keeps waiting for the next one.
+            if !self.want_write.get() || self.readiness() & libc::EPOLLOUT as u32 == 0 {
+                return;
+            }
+            self.want_write.set(false);
         }
         self.watchers.notify(super::events_of(what));
     }
@@ -166,7 +178,7 @@ impl FdSocket {
         if p.readable || self.read_shut.get() {
             r |= libc::EPOLLIN | libc::EPOLLRDNORM;
         }
-        if p.writable {
+        if p.writable || (self.connect_pending.get() && !p.connecting) {
             r |= libc::EPOLLOUT | libc::EPOLLWRNORM;
         }
         if p.read_closed || self.read_shut.get() {
@@ -231,6 +243,17 @@ impl VirtualFile for FdSocket {
 
     fn watchers(&self) -> Option<&Watchers> {
         Some(&self.watchers)
+    }
+
+    fn release(&self) -> Result<(), Errno> {
+        // Closed here rather than in `drop`, to return an injected close
+        // error; the socket is closed either way.
+        let Some(id) = self.phase.replace(Phase::Fresh).id() else {
+            return Ok(());
+        };
+        self.net.forget_fd(id);
+        let r = self.op(|m, now| m.close(now, id));
+        check(r)
     }
 
     fn as_socket(&self) -> Option<&dyn VirtualSocket> {

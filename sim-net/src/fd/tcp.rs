@@ -81,6 +81,7 @@ impl FdSocket {
         let id = model(r)?;
         self.set_phase(Phase::Stream(id));
         self.want_write.set(true);
+        self.connect_pending.set(true);
         let linger_zero = self.opts.borrow().linger == Some(0);
         if linger_zero {
             let _ = self.op(|m, _| m.tcp_set_zero_linger(id));
@@ -121,6 +122,7 @@ impl FdSocket {
         if self.error_reported.get() {
             return Err(libc::EPIPE);
         }
+        self.connect_pending.set(false);
         match self.op(|m, now| m.tcp_write(now, id, buf)) {
             Ok(n) => Ok(n),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {

@@ -186,6 +186,8 @@ pub struct StreamPoll {
     pub hung_up: bool,
     /// The connection failed (refused, reset, timed out).
     pub failed: bool,
+    /// The handshake has not finished (and not failed) yet.
+    pub connecting: bool,
 }
 
 impl Network {
@@ -204,6 +206,7 @@ impl Network {
             read_closed: c.fin_received() || failed,
             hung_up: c.is_closed(),
             failed,
+            connecting: c.connect_result().is_err() && !failed,
         })
     }
 }

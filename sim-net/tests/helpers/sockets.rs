@@ -87,7 +87,7 @@ pub async fn sleep_until(t: Duration) {
 
 /// Receives `n` datagrams on `socket`: each payload with its arrival time.
 pub async fn receive_datagrams(
-    socket: &sim_net::UdpSocket,
+    socket: &tokio::net::UdpSocket,
     n: usize,
 ) -> std::io::Result<Vec<(Vec<u8>, Duration)>> {
     let mut buf = [0u8; 1500];

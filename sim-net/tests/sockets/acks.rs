@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use crate::helpers::sockets::*;
 use sim_core::Sim;
-use sim_net::{Net, TcpListener, TcpStream};
+use sim_net::Net;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 
 /// Bytes in flight (sent, not yet acknowledged) on the connection whose
 /// local port is `port`.

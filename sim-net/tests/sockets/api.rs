@@ -5,17 +5,16 @@
 //! Links: fixed 10 ms one way. Hosts get 10.0.0.1, .2, ... in the order they
 //! are added, unless `NetBuilder::addrs` says otherwise.
 
-use std::future::Future;
+use sim_net::SocketExt;
 use std::io::ErrorKind;
 use std::net::{IpAddr, SocketAddr};
-use std::pin::pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use crate::helpers::sockets::*;
-use sim_net::{LinkConfig, Net, NetConfig, TcpListener, TcpStream, UdpSocket};
+use sim_net::{LinkConfig, Net, NetConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
 
 fn sa(s: &str) -> SocketAddr {
     s.parse().unwrap()
@@ -25,31 +24,12 @@ fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
 }
 
-/// Polls a future once with a no-op waker (for calls that finish at once).
-fn poll_once<F: Future>(f: F) -> Poll<F::Output> {
-    let mut cx = Context::from_waker(Waker::noop());
-    pin!(f).poll(&mut cx)
-}
-
-fn ready_err<T>(p: Poll<std::io::Result<T>>) -> std::io::Error {
-    match p {
-        Poll::Ready(Err(e)) => e,
-        Poll::Ready(Ok(_)) => panic!("expected an error"),
-        Poll::Pending => panic!("expected an immediate error"),
-    }
-}
-
 #[test]
 fn binding_an_address_the_host_does_not_have_is_addr_not_available() {
     run(|sim| {
         sim.client("client", async {
             let err = TcpListener::bind("10.0.0.9:80").await.unwrap_err();
-            assert_eq!(err.kind(), ErrorKind::AddrNotAvailable);
-            let msg = err.to_string();
-            assert!(
-                msg.contains("10.0.0.9:80") && msg.contains("10.0.0.1"),
-                "{msg}"
-            );
+            assert_eq!(err.raw_os_error(), Some(libc::EADDRNOTAVAIL));
             let err = UdpSocket::bind("192.168.1.1:53").await.unwrap_err();
             assert_eq!(err.kind(), ErrorKind::AddrNotAvailable);
             // An IPv6 address on a host without IPv6. (The IPv6 wildcard
@@ -57,7 +37,6 @@ fn binding_an_address_the_host_does_not_have_is_addr_not_available() {
             // sockets/dual_stack.rs.)
             let err = UdpSocket::bind("[fd00::9]:80").await.unwrap_err();
             assert_eq!(err.kind(), ErrorKind::AddrNotAvailable);
-            assert!(err.to_string().contains("fd00::9"), "{err}");
             // Its own address, the wildcard and loopback are fine.
             let _a = TcpListener::bind("10.0.0.1:80").await?;
             let _b = UdpSocket::bind("127.0.0.1:80").await?;
@@ -72,16 +51,16 @@ fn bad_names_and_addresses_are_clear_errors() {
     run(|sim| {
         idle_host(sim, "server");
         sim.client("client", async {
+            // getaddrinfo's EAI_NONAME, as std reports it.
+            let not_known = "failed to lookup address information: Name or service not known";
             let err = TcpStream::connect("nope:80").await.unwrap_err();
-            assert_eq!(err.kind(), ErrorKind::NotFound);
-            assert!(err.to_string().contains("`nope`"), "{err}");
-            let err = sim_net::lookup_host("nope:1").await.err().unwrap();
-            assert_eq!(err.kind(), ErrorKind::NotFound);
+            assert_eq!(err.to_string(), not_known);
+            let err = tokio::net::lookup_host("nope:1").await.err().unwrap();
+            assert_eq!(err.to_string(), not_known);
             let err = TcpListener::bind("nope:80").await.unwrap_err();
-            assert_eq!(err.kind(), ErrorKind::NotFound);
+            assert_eq!(err.to_string(), not_known);
             let err = TcpStream::connect("server").await.unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidInput, "no port");
-            assert!(err.to_string().contains("host:port"), "{err}");
             let err = TcpStream::connect("server:http").await.unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidInput);
             let err = TcpStream::connect("server:0").await.unwrap_err();
@@ -110,11 +89,9 @@ fn ip_version_mismatch_is_a_clear_error() {
         sim.client("v4only", async {
             let err = TcpStream::connect("[fd00::1]:80").await.unwrap_err();
             assert_eq!(err.kind(), ErrorKind::NetworkUnreachable);
-            assert!(err.to_string().contains("IPv6"), "{err}");
             let udp = UdpSocket::bind("0.0.0.0:0").await?;
             let err = udp.send_to(b"x", "[fd00::1]:80").await.unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidInput);
-            assert!(err.to_string().contains("family"), "{err}");
             Ok(())
         });
         Net::builder()
@@ -124,39 +101,21 @@ fn ip_version_mismatch_is_a_clear_error() {
     });
 }
 
-/// Outside a host, outside a simulation, or without a network: an error
-/// that says so, never a panic.
+/// A host of a simulation without a network cannot open a socket: the
+/// run ends with an error saying how to install one (see also
+/// sim-core's errors tests).
 #[test]
-fn sockets_outside_a_host_or_simulation_fail_with_a_clear_error() {
-    // No simulation on this thread at all.
-    on_fresh_thread(|| {
-        let err = ready_err(poll_once(TcpListener::bind("0.0.0.0:80")));
-        assert!(err.to_string().contains("outside its simulation"), "{err}");
-        let err = ready_err(poll_once(UdpSocket::bind("0.0.0.0:0")));
-        assert!(err.to_string().contains("outside its simulation"), "{err}");
-        assert!(sim_net::net().is_err());
-        let err = ready_err(poll_once(sim_net::lookup_host("server:80")));
-        assert!(err.to_string().contains("outside its simulation"), "{err}");
-    });
-    // In the setup: a simulation, but no host is running.
-    on_fresh_thread(|| {
+fn a_socket_in_a_simulation_without_a_network_ends_the_run() {
+    let err = on_fresh_thread(|| {
         let mut sim = sim_core::Builder::new().build();
-        idle_host(&mut sim, "server");
-        install(&mut sim, 10);
-        let err = ready_err(poll_once(TcpStream::connect("server:80")));
-        assert!(err.to_string().contains("inside a host"), "{err}");
-        let err = ready_err(poll_once(UdpSocket::bind("0.0.0.0:0")));
-        assert!(err.to_string().contains("inside a host"), "{err}");
-    });
-    // A host of a simulation without a network.
-    run(|sim| {
         sim.client("client", async {
             let err = TcpStream::connect("10.0.0.1:80").await.unwrap_err();
-            assert!(err.to_string().contains("Net::install"), "{err}");
-            assert!(sim_net::net().is_err());
+            assert_eq!(err.raw_os_error(), Some(libc::EPERM));
             Ok(())
         });
+        sim.run().unwrap_err()
     });
+    assert!(err.to_string().contains("Net::install"), "{err}");
 }
 
 /// A stream that leaves its simulation (moved out of the thread) reports
@@ -192,7 +151,6 @@ fn ports_collide_and_ephemeral_ports_come_from_the_configured_range() {
             let _l = TcpListener::bind("0.0.0.0:80").await?;
             let err = TcpListener::bind("10.0.0.1:80").await.unwrap_err();
             assert_eq!(err.kind(), ErrorKind::AddrInUse);
-            assert!(err.to_string().contains("10.0.0.1:80"), "{err}");
             // TCP and UDP ports are separate.
             let _u = UdpSocket::bind("0.0.0.0:80").await?;
             let err = UdpSocket::bind("0.0.0.0:80").await.unwrap_err();
@@ -237,15 +195,15 @@ fn lookup_host_resolves_names_literals_and_localhost() {
     run(|sim| {
         idle_host(sim, "db");
         sim.client("app", async {
-            let v: Vec<_> = sim_net::lookup_host("db:5432").await?.collect();
+            let v: Vec<_> = tokio::net::lookup_host("db:5432").await?.collect();
             assert_eq!(v, vec![sa("10.0.0.1:5432")]);
-            let v: Vec<_> = sim_net::lookup_host(("db", 1)).await?.collect();
+            let v: Vec<_> = tokio::net::lookup_host(("db", 1)).await?.collect();
             assert_eq!(v, vec![sa("10.0.0.1:1")]);
-            let v: Vec<_> = sim_net::lookup_host("10.7.7.7:9").await?.collect();
+            let v: Vec<_> = tokio::net::lookup_host("10.7.7.7:9").await?.collect();
             assert_eq!(v, vec![sa("10.7.7.7:9")]);
-            let v: Vec<_> = sim_net::lookup_host("localhost:8").await?.collect();
+            let v: Vec<_> = tokio::net::lookup_host("localhost:8").await?.collect();
             assert_eq!(v, vec![sa("127.0.0.1:8")]);
-            let v: Vec<_> = sim_net::lookup_host("[::1]:8").await?.collect();
+            let v: Vec<_> = tokio::net::lookup_host("[::1]:8").await?.collect();
             assert_eq!(v, vec![sa("[::1]:8")]);
             assert_eq!(sim_net::net()?.addrs("app")?, vec![ip("10.0.0.2")]);
             let err = sim_net::net()?.addrs("ghost").unwrap_err();
@@ -276,7 +234,7 @@ fn ipv6_with_builder_addrs() {
             std::future::pending().await
         });
         sim.client("client", async {
-            let addrs: Vec<_> = sim_net::lookup_host("server:80").await?.collect();
+            let addrs: Vec<_> = tokio::net::lookup_host("server:80").await?.collect();
             assert_eq!(addrs, vec![sa("10.0.0.1:80"), sa("[fd00::1]:80")]);
             let mut s6 = TcpStream::connect("[fd00::1]:80").await?;
             assert_eq!(now(), ms(20));
@@ -395,7 +353,6 @@ fn split_into_split_and_reunite() {
             let other = TcpStream::connect("server:80").await?;
             let (or, ow) = other.into_split();
             let err = r.reunite(ow).unwrap_err();
-            assert!(err.to_string().contains("not from the same socket"));
             let (r, ow) = (err.0, err.1);
             ow.forget(); // no shutdown for this one
             drop(or);

@@ -9,6 +9,7 @@
 //! TCP checksums), its sequence numbers tell the stream that was written,
 //! its drops are the partition's, and the journal agrees with both.
 
+use sim_net::SocketExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -19,8 +20,9 @@ use pcap_parser::{PcapBlockOwned, PcapNGSlice};
 use serde_json::Value;
 use sim_core::artifacts::ArtifactPolicy;
 use sim_core::{Harness, RecordOptions, Sim};
-use sim_net::{LinkConfig, Net, TcpListener, TcpStream};
+use sim_net::{LinkConfig, Net};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 
 const CHUNK: usize = 500;
 const CHUNKS: usize = 12;
@@ -348,7 +350,7 @@ fn socket_faults_land_in_the_journal() {
         .run(|sim| {
             Net::install(sim);
             sim.client("c", async {
-                let socket = sim_net::UdpSocket::bind("0.0.0.0:9000").await?;
+                let socket = tokio::net::UdpSocket::bind("0.0.0.0:9000").await?;
                 let err = sim_net::InjectedError::new(std::io::ErrorKind::Other, "disk on fire");
                 socket.set_write_error(Some(err))?;
                 tokio::time::sleep(Duration::from_millis(5)).await;

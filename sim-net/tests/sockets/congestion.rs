@@ -19,8 +19,9 @@ use std::time::Duration;
 use crate::helpers::sockets::*;
 use sim_core::Sim;
 use sim_net::model::{ConnectionInfo, SocketStats};
-use sim_net::{Congestion, Net, TcpConfig, TcpListener, TcpStream};
+use sim_net::{Congestion, Net, TcpConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 
 const MSS: usize = 1460;
 

@@ -9,12 +9,14 @@
 //! 10.0.0.1, .2, ... in the order they are added, unless
 //! `NetBuilder::addrs` says otherwise.
 
+use sim_net::SocketExt;
 use std::io::ErrorKind;
 use std::net::{IpAddr, SocketAddr};
 
 use crate::helpers::sockets::*;
-use sim_net::{LinkConfig, Net, NetBuilder, TcpListener, TcpSocket, TcpStream, UdpSocket};
+use sim_net::{LinkConfig, Net, NetBuilder};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpSocket, TcpStream, UdpSocket};
 
 fn sa(s: &str) -> SocketAddr {
     s.parse().unwrap()
@@ -184,17 +186,14 @@ fn bindv6only_keeps_ipv4_away_from_v6_sockets() {
                 .await
                 .unwrap_err();
             assert_eq!(err.kind(), ErrorKind::NetworkUnreachable, "{err}");
-            assert!(err.to_string().contains("bindv6only"), "{err}");
             let err = TcpListener::bind("[::ffff:10.0.0.2]:80").await.unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
-            assert!(err.to_string().contains("bindv6only"), "{err}");
             assert_eq!(now(), ms(20), "refused at once");
             Ok(())
         });
         sim.client("v4only", async {
             let err = TcpListener::bind("[::]:80").await.unwrap_err();
             assert_eq!(err.kind(), ErrorKind::AddrNotAvailable, "{err}");
-            assert!(err.to_string().contains("IPv6"), "{err}");
             Ok(())
         });
         two_families().bindv6only(true).install(sim);
@@ -216,7 +215,6 @@ fn a_dual_stack_wildcard_and_ipv4_bindings_of_a_port_conflict_in_either_order() 
             // `[::]` first.
             let dual = TcpListener::bind("[::]:80").await?;
             let err = in_use(TcpListener::bind("0.0.0.0:80").await);
-            assert!(err.to_string().contains("bindv6only"), "{err}");
             in_use(TcpListener::bind("10.0.0.1:80").await);
             in_use(TcpListener::bind("127.0.0.1:80").await);
             in_use(TcpListener::bind("[::ffff:10.0.0.1]:80").await);
@@ -480,7 +478,6 @@ fn v6_only_udp_sockets_do_not_talk_ipv4() {
             let specific = UdpSocket::bind("[fd00::2]:0").await?;
             let err = specific.send_to(b"x", "10.0.0.1:53").await.unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
-            assert!(err.to_string().contains("IPv6 address"), "{err}");
             let v4 = UdpSocket::bind("0.0.0.0:0").await?;
             let err = v4.send_to(b"x", "[fd00::1]:53").await.unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
@@ -505,7 +502,7 @@ fn an_ipv6_only_host_talks_ipv6_and_cannot_reach_ipv4() {
             std::future::pending().await
         });
         sim.client("client", async {
-            let addrs: Vec<_> = sim_net::lookup_host("server:80").await?.collect();
+            let addrs: Vec<_> = tokio::net::lookup_host("server:80").await?.collect();
             assert_eq!(addrs, [sa("[fd00::1]:80")]);
             let mut stream = TcpStream::connect("server:80").await?;
             assert_eq!(now(), ms(20));

@@ -5,6 +5,7 @@
 //!
 //! Links: fixed 10 ms one way. `server` is 10.0.0.1, `client` 10.0.0.2.
 
+use sim_net::SocketExt;
 use std::io::ErrorKind;
 use std::net::SocketAddr;
 use std::rc::Rc;
@@ -13,8 +14,9 @@ use std::time::Duration;
 use crate::helpers::sockets::*;
 use sim_core::Harness;
 use sim_net::model::{DropReason, TcpState};
-use sim_net::{InjectedError, LinkConfig, Loss, Net, TcpListener, TcpStream, UdpSocket};
+use sim_net::{InjectedError, LinkConfig, Loss, Net};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
 
 fn injected(kind: ErrorKind, msg: &str) -> Option<InjectedError> {
     Some(InjectedError::new(kind, msg))
@@ -124,11 +126,13 @@ fn injected_accept_and_close_errors_and_introspection() {
             assert!(!listener.can_accept());
             assert!(!stream.is_closed());
             stream.set_close_error(injected(ErrorKind::Interrupted, "EINTR"))?;
-            let err = stream.close().unwrap_err();
-            assert_eq!(err.kind(), ErrorKind::Interrupted);
+            // close(2) reports the injected error (and closes all the same).
+            let err = close(stream.into_std()?).unwrap_err();
+            assert_eq!(err.raw_os_error(), Some(libc::EINTR));
             listener.set_close_error(injected(ErrorKind::Other, "listener close"))?;
             assert!(!listener.is_closed());
-            assert_eq!(listener.close().unwrap_err().to_string(), "listener close");
+            let err = close(listener.into_std()?).unwrap_err();
+            assert_eq!(err.raw_os_error(), Some(libc::EIO));
             std::future::pending().await
         });
         sim.client("client", async {
@@ -607,4 +611,15 @@ fn fault_calls_as_free_functions_from_inside_a_host() {
         });
         install(sim, 10);
     });
+}
+
+/// Closes `socket` with close(2) and returns what it reported (dropping a
+/// socket ignores it).
+fn close(socket: impl std::os::fd::IntoRawFd) -> std::io::Result<()> {
+    let fd = socket.into_raw_fd();
+    // SAFETY: `fd` is owned here and closed once.
+    match unsafe { libc::close(fd) } {
+        0 => Ok(()),
+        _ => Err(std::io::Error::last_os_error()),
+    }
 }

@@ -12,8 +12,9 @@ use std::time::Duration;
 use crate::helpers::sockets::*;
 use sim_core::HostState;
 use sim_net::model::{DropReason, TcpState};
-use sim_net::{TcpConfig, TcpListener, TcpStream};
+use sim_net::TcpConfig;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 
 /// A server that accepts connections and keeps them open; it reads what the
 /// first connection sends and leaves the second's data unread.

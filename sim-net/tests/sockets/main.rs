@@ -1,4 +1,4 @@
-//! The socket types (`sim_net::TcpStream`, `UdpSocket`, ...) inside
+//! The socket types (`tokio::net::TcpStream`, `UdpSocket`, ...) inside
 //! simulations: the guide's behaviour table through tokio's API, faults,
 //! lifecycle, dual stack, congestion and swizzle, with exact virtual times.
 

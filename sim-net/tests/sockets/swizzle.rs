@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use crate::helpers::sockets::*;
 use sim_core::Sim;
-use sim_net::{Swizzle, UdpSocket};
+use sim_net::Swizzle;
+use tokio::net::UdpSocket;
 
 const HOSTS: [&str; 3] = ["a", "b", "c"];
 /// Each host sends one datagram to each other host every 10 ms, at 5, 15,

@@ -6,8 +6,8 @@ use std::future::poll_fn;
 use std::io::{ErrorKind, IoSlice, IoSliceMut};
 
 use crate::helpers::sockets::*;
-use sim_net::{TcpListener, TcpStream};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest, ReadBuf, Ready};
+use tokio::net::{TcpListener, TcpStream};
 
 /// Accepts one connection, waits 50 ms, writes "hello world", then echoes
 /// what it reads until EOF.

