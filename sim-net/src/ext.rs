@@ -153,7 +153,16 @@ fn with_socket<R>(fd: RawFd, f: impl FnOnce(&FdSocket, SocketId) -> R) -> io::Re
 
 fn set_fault(fd: RawFd, op: FaultOp, err: Option<InjectedError>) -> io::Result<()> {
     with_socket(fd, |socket, id| {
-        socket.net.op(|m, _| m.set_fault(id, op, err))
+        socket.net.op(|m, _| m.set_fault(id, op, err.clone()))?;
+        let name = match op {
+            FaultOp::Read => "set_read_error",
+            FaultOp::Write => "set_write_error",
+            FaultOp::Accept => "set_accept_error",
+            FaultOp::Close => "set_close_error",
+        };
+        // Recorded in the run's journal (artifacts of a failed seed).
+        socket.net.note_socket_fault(name, id, &err);
+        Ok(())
     })?
 }
 

@@ -24,8 +24,9 @@ impl FdSocket {
     }
 
     pub(super) fn tcp_listen(&self, backlog: libc::c_int) -> Result<(), Errno> {
-        // A negative backlog is a huge unsigned one to Linux: clamped.
-        let backlog = usize::try_from(backlog).unwrap_or(SOMAXCONN).min(SOMAXCONN);
+        // A negative backlog is a huge unsigned one to Linux: clamped. Linux's
+        // accept queue holds one connection more than the backlog.
+        let backlog = usize::try_from(backlog).unwrap_or(SOMAXCONN).min(SOMAXCONN) + 1;
         let cfg = self.tcp_config();
         let node = self.node;
         let unbound = self.unspecified();
@@ -124,7 +125,16 @@ impl FdSocket {
         }
         self.connect_pending.set(false);
         match self.op(|m, now| m.tcp_write(now, id, buf)) {
-            Ok(n) => Ok(n),
+            Ok(n) => {
+                // A write the buffer could not take whole ran out of space,
+                // as one that took nothing: Linux sets SOCK_NOSPACE for
+                // both (tokio waits for the next writable event after a
+                // short write).
+                if n < buf.len() {
+                    self.want_write.set(true);
+                }
+                Ok(n)
+            }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                 self.want_write.set(true);
                 Err(libc::EAGAIN)
@@ -137,6 +147,10 @@ impl FdSocket {
         let Phase::Stream(id) = self.phase() else {
             return Err(libc::ENOTCONN);
         };
+        if buf.is_empty() {
+            // Linux answers a zero-length receive at once.
+            return Ok(0);
+        }
         let r = if peek {
             self.op(|m, now| m.tcp_peek(now, id, buf))
         } else {

@@ -32,23 +32,36 @@ impl FdSocket {
     }
 
     pub(super) fn udp_connect(&self, addr: SocketAddr) -> Result<(), Errno> {
-        match (self.v6, addr.is_ipv6()) {
-            (false, true) => return Err(libc::EAFNOSUPPORT),
-            (true, false) => return Err(libc::EINVAL),
-            _ => {}
-        }
+        let addr = match addr {
+            SocketAddr::V6(_) if !self.v6 => return Err(libc::EAFNOSUPPORT),
+            // Linux's ip6_datagram_connect takes a `sockaddr_in` too (IPv4,
+            // the peer then shown IPv4-mapped), unless the socket is v6-only.
+            SocketAddr::V4(v4) if self.v6 => {
+                if self.opts.borrow().v6only {
+                    return Err(libc::EAFNOSUPPORT);
+                }
+                SocketAddr::new(v4.ip().to_ipv6_mapped().into(), v4.port())
+            }
+            addr => addr,
+        };
         let id = self.udp_socket()?;
         model(self.op(|m, now| m.udp_connect(now, id, addr)))
     }
 
     pub(super) fn udp_send(&self, buf: &[u8], to: Option<SocketAddr>) -> Result<usize, Errno> {
+        let to = match to {
+            Some(dst) if !self.v6 && dst.is_ipv6() => return Err(libc::EAFNOSUPPORT),
+            // Linux's udpv6_sendmsg takes a `sockaddr_in` too: IPv4, sent
+            // as from an IPv4-mapped address, unless the socket is v6-only.
+            Some(SocketAddr::V4(v4)) if self.v6 => {
+                if self.opts.borrow().v6only {
+                    return Err(libc::ENETUNREACH);
+                }
+                Some(SocketAddr::new(v4.ip().to_ipv6_mapped().into(), v4.port()))
+            }
+            other => other,
+        };
         if let Some(dst) = to {
-            if !self.v6 && dst.is_ipv6() {
-                return Err(libc::EAFNOSUPPORT);
-            }
-            if self.v6 && dst.is_ipv4() {
-                return Err(libc::EINVAL);
-            }
             if buf.len() > self.net.model.borrow().udp_max_payload(&dst) {
                 return Err(libc::EMSGSIZE);
             }

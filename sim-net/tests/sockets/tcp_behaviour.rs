@@ -136,8 +136,9 @@ fn connect_to_address_no_host_has_is_host_unreachable_at_once() {
     });
 }
 
-/// Row 4: tokio's `TcpListener::bind` listens with a backlog of 1024. With
-/// 1024 connections waiting to be accepted, the next SYN is dropped (counted
+/// Row 4: tokio's `TcpListener::bind` listens with std's backlog of 128,
+/// and Linux's accept queue holds one more. With 129 connections waiting
+/// to be accepted, the next SYN is dropped (counted
 /// as `BacklogFull`, no RST) and the client retries it 1 s later, as Linux
 /// does; an accept in between makes room for the retry.
 #[test]
@@ -153,15 +154,17 @@ fn full_backlog_drops_the_syn_and_the_client_retry_gets_in() {
         });
         sim.client("client", async {
             let mut tasks = tokio::task::JoinSet::new();
-            for _ in 0..1024 {
+            // tokio's listener listens with std's backlog, 128; Linux's
+            // accept queue holds one more.
+            for _ in 0..129 {
                 tasks.spawn_local(async { TcpStream::connect("server:80").await });
             }
             let mut held = Vec::new();
             while let Some(r) = tasks.join_next().await {
                 held.push(r.unwrap()?);
             }
-            assert_eq!(now(), ms(20), "1024 handshakes in one round trip");
-            // The 1025th SYN arrives at 30 ms and finds the backlog full.
+            assert_eq!(now(), ms(20), "129 handshakes in one round trip");
+            // The 130th SYN arrives at 30 ms and finds the backlog full.
             let start = now();
             let last = TcpStream::connect("server:80").await?;
             let net = sim_net::net()?;

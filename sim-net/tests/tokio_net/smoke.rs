@@ -95,3 +95,5 @@ fn connect_by_host_name_resolves_through_the_simulation() {
         install(sim, 10);
     });
 }
+
+
