@@ -91,7 +91,7 @@ fn ip_version_mismatch_is_a_clear_error() {
             assert_eq!(err.kind(), ErrorKind::NetworkUnreachable);
             let udp = UdpSocket::bind("0.0.0.0:0").await?;
             let err = udp.send_to(b"x", "[fd00::1]:80").await.unwrap_err();
-            assert_eq!(err.kind(), ErrorKind::InvalidInput);
+            assert_eq!(err.raw_os_error(), Some(libc::EAFNOSUPPORT));
             Ok(())
         });
         Net::builder()
@@ -297,7 +297,12 @@ fn stream_peek_try_read_try_write_readiness_addresses_nodelay() {
             let mut rest = [0u8; 16];
             let n = s.read(&mut rest).await?;
             assert_eq!(&rest[..n], b" world");
-            assert_eq!(s.try_read(&mut []).unwrap(), 0, "an empty buffer reads 0");
+            // tokio cleared the readiness on that short read (the socket
+            // is drained), so it does not even ask the socket.
+            assert_eq!(
+                s.try_read(&mut []).unwrap_err().kind(),
+                ErrorKind::WouldBlock
+            );
             s.writable().await?;
             assert_eq!(s.try_write(b"")?, 0);
             Ok(())

@@ -43,7 +43,8 @@ fn buffer_sizes_set_on_the_sockets_bound_what_a_writer_can_queue() {
         sim.host("server", || async {
             let socket = TcpSocket::new_v4()?;
             socket.set_recv_buffer_size(8_000)?;
-            assert_eq!(socket.recv_buffer_size()?, 8_000);
+            // Linux reports twice the size set; the window is the size set.
+            assert_eq!(socket.recv_buffer_size()?, 16_000);
             socket.bind(addr("0.0.0.0:80"))?;
             let listener = socket.listen(8)?;
             let (_stream, _) = listener.accept().await?;
@@ -195,13 +196,14 @@ fn bad_binds_and_connects_say_why() {
             tokio::time::sleep(ms(1)).await;
             let v4 = TcpSocket::new_v4()?;
             let err = v4.bind(addr("[::]:80")).unwrap_err();
-            assert_eq!(err.kind(), ErrorKind::InvalidInput);
+            assert_eq!(err.raw_os_error(), Some(libc::EAFNOSUPPORT));
             let err = v4.bind(addr("192.0.2.7:80")).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::AddrNotAvailable, "{err}");
             v4.bind(addr("0.0.0.0:0"))?;
             let err = v4.bind(addr("0.0.0.0:1")).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "bound already");
             let err = v4.connect(addr("[2001:db8::1]:80")).await.unwrap_err();
-            assert_eq!(err.kind(), ErrorKind::InvalidInput);
+            assert_eq!(err.raw_os_error(), Some(libc::EAFNOSUPPORT));
 
             let v6 = TcpSocket::new_v6()?;
             let err = v6.connect(server_addr(80).await?).await.unwrap_err();

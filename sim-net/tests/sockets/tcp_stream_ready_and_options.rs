@@ -108,8 +108,8 @@ fn zero_linger_makes_close_abortive() {
                     let err = read.unwrap_err();
                     assert_eq!(err.kind(), ErrorKind::ConnectionReset);
                     assert_eq!(now(), ms(40), "dropped at 30 ms, 10 ms on the wire");
-                    let kept = stream.take_error()?.expect("the connection failed");
-                    assert_eq!(kept.kind(), ErrorKind::ConnectionReset);
+                    // The read took the error, as on Linux: SO_ERROR is clear.
+                    assert!(stream.take_error()?.is_none());
                 } else {
                     assert_eq!(read?, 0, "EOF");
                 }
@@ -214,6 +214,11 @@ fn halves_offer_the_streams_api() {
             assert_eq!(&echo, b"abcd");
             assert!(w.ready(Interest::WRITABLE).await?.is_writable());
             assert_eq!(w.try_write_vectored(&[IoSlice::new(b"x")])?, 1);
+            // tokio keeps a socket readable until a read finds it empty.
+            assert_eq!(
+                r.try_read(&mut [0u8; 1]).unwrap_err().kind(),
+                ErrorKind::WouldBlock
+            );
             assert!(r.ready(Interest::READABLE).await?.is_readable());
             assert_eq!(now(), ms(100));
             let stream = w.reunite(r).expect("halves of one stream");

@@ -95,5 +95,3 @@ fn connect_by_host_name_resolves_through_the_simulation() {
         install(sim, 10);
     });
 }
-
-
