@@ -18,8 +18,9 @@ use std::time::Duration;
 use scenarios::bench_env::env_count;
 use scenarios::wire;
 use sim_core::{Builder, Harness};
-use sim_net::{LinkConfig, Net, TcpListener, TcpStream};
+use sim_net::{LinkConfig, Net};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 
 const BYTES: u64 = 1 << 30;
 const BANDWIDTH_BPS: u64 = 1_000_000_000;

@@ -228,13 +228,13 @@ fn ours(round_trips: u64, links: Links) -> Rate {
         .run(move |sim| {
             if std::env::var("PINGPONG_SOCKETS").as_deref() == Ok("sim") {
                 sim.host("pong", || async {
-                    let listener = sim_net::TcpListener::bind(("0.0.0.0", PORT)).await?;
+                    let listener = tokio::net::TcpListener::bind(("0.0.0.0", PORT)).await?;
                     let (stream, _) = listener.accept().await?;
                     pong(stream).await?;
                     std::future::pending().await
                 });
                 sim.client("ping", async move {
-                    let stream = sim_net::TcpStream::connect(("pong", PORT)).await?;
+                    let stream = tokio::net::TcpStream::connect(("pong", PORT)).await?;
                     ping(stream, round_trips).await?;
                     Ok(count_packets()?)
                 });

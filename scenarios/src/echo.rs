@@ -14,8 +14,9 @@ use std::time::Duration;
 
 use rand::Rng;
 use sim_core::Sim;
-use sim_net::{LinkConfig, Net, TcpListener, TcpStream};
+use sim_net::{LinkConfig, Net};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 
 use crate::params::{Param, Params};
 use crate::pattern::Pattern;

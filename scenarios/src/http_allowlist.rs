@@ -203,24 +203,25 @@ async fn trusted() -> sim_core::Result {
         let request =
             hyper::Request::get(format!("http://{API}/secret")).body(Default::default())?;
         let response = client.request(request).await?;
-        let info = *response
+        let info = response
             .extensions()
-            .get::<sim_net::hyper::PeerInfo>()
-            .ok_or("the connector's PeerInfo is missing from the response")?;
+            .get::<hyper_util::client::legacy::connect::HttpInfo>()
+            .cloned()
+            .ok_or("the connector's HttpInfo is missing from the response")?;
         let status = response.status();
         let body = http_body_util::BodyExt::collect(response.into_body())
             .await?
             .to_bytes();
-        if status != 200 || body != secret_body(info.local_addr) {
+        if status != 200 || body != secret_body(info.local_addr()) {
             return Err(format!(
                 "request {i} from {TRUSTED} ({}): {status} {body:?}, expected 200 {:?}",
-                info.local_addr,
-                secret_body(info.local_addr)
+                info.local_addr(),
+                secret_body(info.local_addr())
             )
             .into());
         }
-        if info.remote_addr != SocketAddr::from((API_IP, PORT)) {
-            return Err(format!("connected to {}, not {API}", info.remote_addr).into());
+        if info.remote_addr() != SocketAddr::from((API_IP, PORT)) {
+            return Err(format!("connected to {}, not {API}", info.remote_addr()).into());
         }
     }
     Ok(())

@@ -17,8 +17,9 @@ use std::time::Duration;
 
 use rand::Rng;
 use sim_core::{Sim, SimTime};
-use sim_net::{LinkConfig, Net, TcpConfig, TcpListener, TcpStream};
+use sim_net::{LinkConfig, Net, TcpConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 
 use crate::clocks::virtual_now;
 use crate::params::{Param, Params};

@@ -18,8 +18,9 @@ use std::time::Duration;
 
 use rand::Rng;
 use sim_core::{Sim, SimTime};
-use sim_net::{LinkConfig, Net, Swizzle, TcpListener, TcpStream};
+use sim_net::{LinkConfig, Net, Swizzle};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 
 use crate::clocks::virtual_now;
 use crate::params::Params;

@@ -20,7 +20,8 @@ use std::time::Duration;
 use rand::Rng;
 use sim_core::Sim;
 use sim_net::model::DropReason;
-use sim_net::{LinkConfig, Loss, Net, UdpSocket};
+use sim_net::{LinkConfig, Loss, Net};
+use tokio::net::UdpSocket;
 
 use crate::params::{Param, Params};
 use crate::registry::Scenario;

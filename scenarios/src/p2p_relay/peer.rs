@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use hyper::Method;
 use rand::Rng;
-use sim_net::{TcpListener, TcpStream};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
 
 use super::{Plan, World, PEERS, RELAY};
 use crate::clocks::virtual_now;
