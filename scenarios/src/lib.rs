@@ -92,6 +92,8 @@ pub mod guide {
     pub mod faults {}
     #[doc = include_str!("../../docs/src/network.md")]
     pub mod network {}
+    #[doc = include_str!("../../docs/src/sockets.md")]
+    pub mod sockets {}
     #[doc = include_str!("../../docs/src/names-and-blocking.md")]
     pub mod names_and_blocking {}
     #[doc = include_str!("../../docs/src/internals.md")]

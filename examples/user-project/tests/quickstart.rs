@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use sim_core::harness::Isolation;
 use sim_core::Harness;
-use sim_net::{Net, TcpListener, TcpStream};
+use sim_net::Net;
+use tokio::net::{TcpListener, TcpStream};
 
 #[test]
 fn the_client_sees_the_killed_server_close_its_connection() {

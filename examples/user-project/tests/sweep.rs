@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use sim_core::harness::{Isolation, Sweep};
 use sim_core::{Harness, Sim};
-use sim_net::{Net, TcpListener, TcpStream};
+use sim_net::Net;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::io::AsyncWriteExt;
 use user_project::{session, Journal};
 
