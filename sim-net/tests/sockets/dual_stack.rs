@@ -214,7 +214,7 @@ fn a_dual_stack_wildcard_and_ipv4_bindings_of_a_port_conflict_in_either_order() 
             };
             // `[::]` first.
             let dual = TcpListener::bind("[::]:80").await?;
-            let err = in_use(TcpListener::bind("0.0.0.0:80").await);
+            in_use(TcpListener::bind("0.0.0.0:80").await);
             in_use(TcpListener::bind("10.0.0.1:80").await);
             in_use(TcpListener::bind("127.0.0.1:80").await);
             in_use(TcpListener::bind("[::ffff:10.0.0.1]:80").await);
