@@ -24,6 +24,7 @@
 //!    exactly one round trip again.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
@@ -67,10 +68,12 @@ struct Plan {
     /// The deadline of what is tried during the partition (under a third
     /// of it, so it expires before the heal).
     deadline: Duration,
+    /// Counts the requests loss slowed down (see [`sweep`]).
+    slowed: &'static AtomicU64,
 }
 
 impl Plan {
-    fn draw() -> Plan {
+    fn draw(slowed: &'static AtomicU64) -> Plan {
         let mut rng = sim_core::rng();
         let latency = Duration::from_micros(rng.random_range(1..=20u64) * 1000 + 500);
         let partition = Duration::from_millis(rng.random_range(1_000..=4_000));
@@ -79,6 +82,7 @@ impl Plan {
             latency,
             partition,
             deadline,
+            slowed,
         }
     }
 
@@ -108,10 +112,18 @@ impl Plan {
     }
 }
 
-/// Runs `setup` on every seed of the sweep.
-fn sweep(setup: impl Fn(&mut Sim) + Send + Sync + 'static) {
+/// Runs `setup` on every seed of the sweep; `slowed` counts the requests
+/// that loss slowed down, on every seed: a sweep in which no packet was
+/// lost would not test retransmission.
+fn sweep(slowed: &'static AtomicU64, setup: impl Fn(&mut Sim) + Send + Sync + 'static) {
     let reports = Harness::new().seeds(SEEDS).run(setup);
     assert!(reports.iter().all(|r| r.events > 0));
+    if reports.len() >= SEEDS.end as usize {
+        assert!(
+            slowed.load(Ordering::Relaxed) > 0,
+            "no request was slowed by loss on any seed"
+        );
+    }
 }
 
 /// Fails unless `took` is exactly `expected`.
@@ -122,10 +134,14 @@ fn exact(what: &str, took: Duration, expected: Duration) -> sim_core::Result {
     Ok(())
 }
 
-/// Fails unless a request under loss took at least a round trip.
+/// Fails unless a request under loss took at least a round trip; counts
+/// it if it took longer (a segment was lost and sent again).
 fn not_faster(what: &str, took: Duration, plan: &Plan) -> sim_core::Result {
     if took < plan.round_trip() {
         return Err(format!("{what} took {took:?}, under a round trip").into());
+    }
+    if took > plan.round_trip() {
+        plan.slowed.fetch_add(1, Ordering::Relaxed);
     }
     Ok(())
 }
@@ -266,8 +282,9 @@ async fn reqwest_client(plan: Plan) -> sim_core::Result {
 
 #[test]
 fn reqwest_reaches_axum_by_host_name_through_loss_and_a_healed_partition() {
-    sweep(|sim| {
-        let plan = Plan::draw();
+    static SLOWED: AtomicU64 = AtomicU64::new(0);
+    sweep(&SLOWED, |sim| {
+        let plan = Plan::draw(&SLOWED);
         sim.host(API, axum_api);
         sim.client(CLIENT, reqwest_client(plan));
         plan.install(sim);
@@ -358,8 +375,9 @@ async fn hyper_client(plan: Plan) -> sim_core::Result {
 
 #[test]
 fn hyper_util_http_connector_reaches_axum_through_loss_and_a_healed_partition() {
-    sweep(|sim| {
-        let plan = Plan::draw();
+    static SLOWED: AtomicU64 = AtomicU64::new(0);
+    sweep(&SLOWED, |sim| {
+        let plan = Plan::draw(&SLOWED);
         sim.host(API, axum_api);
         sim.client(CLIENT, hyper_client(plan));
         plan.install(sim);
@@ -455,8 +473,9 @@ async fn tonic_client(plan: Plan) -> sim_core::Result {
 
 #[test]
 fn tonic_default_transport_calls_through_loss_and_a_healed_partition() {
-    sweep(|sim| {
-        let plan = Plan::draw();
+    static SLOWED: AtomicU64 = AtomicU64::new(0);
+    sweep(&SLOWED, |sim| {
+        let plan = Plan::draw(&SLOWED);
         sim.host(GRPC, tonic_server);
         sim.client(CLIENT, tonic_client(plan));
         plan.install(sim);
@@ -553,8 +572,9 @@ async fn redis_client(plan: Plan) -> sim_core::Result {
 
 #[test]
 fn mini_redis_serves_its_client_through_loss_and_a_healed_partition() {
-    sweep(|sim| {
-        let plan = Plan::draw();
+    static SLOWED: AtomicU64 = AtomicU64::new(0);
+    sweep(&SLOWED, |sim| {
+        let plan = Plan::draw(&SLOWED);
         sim.host(REDIS, redis_server);
         sim.client(CLIENT, redis_client(plan));
         plan.install(sim);
