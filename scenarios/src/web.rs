@@ -1,6 +1,8 @@
-//! What the HTTP scenarios share: a hyper-util client on sim-net's
-//! connector, and requests with a deadline that return the status and the
-//! body as text.
+//! What the HTTP scenarios share: hyper-util's client on its own
+//! `HttpConnector` (the production client: it resolves host names with
+//! `getaddrinfo`, which the simulation answers, and dials with
+//! `tokio::net`), and requests with a deadline that return the status and
+//! the body as text.
 //!
 //! Every request has a deadline because a host that crashed is silent: a
 //! request to it (on a pooled connection, say) would otherwise wait for
@@ -11,19 +13,21 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::{Method, Request, StatusCode};
+use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use sim_net::hyper::Connector;
 
 /// The HTTP client of the scenarios.
-pub type HttpClient = Client<Connector, Full<Bytes>>;
+pub type HttpClient = Client<HttpConnector, Full<Bytes>>;
 
 /// How long a request may take, connecting included.
 pub const REQUEST_DEADLINE: Duration = Duration::from_secs(2);
 
 /// A client whose connections time out after [`REQUEST_DEADLINE`].
 pub fn client() -> HttpClient {
-    Client::builder(TokioExecutor::new()).build(Connector::new().connect_timeout(REQUEST_DEADLINE))
+    let mut connector = HttpConnector::new();
+    connector.set_connect_timeout(Some(REQUEST_DEADLINE));
+    Client::builder(TokioExecutor::new()).build(connector)
 }
 
 /// Sends `method uri` with `body`; the status and the body as text, or

@@ -10,8 +10,8 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use rand::Rng;
 use sim_core::SimRng;
-use sim_net::hyper::HyperIo;
-use sim_net::TcpStream;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
@@ -160,7 +160,7 @@ async fn run(probe: Probe, stream: TcpStream) -> Result<(), String> {
 
 /// GET /secret through hyper's HTTP/1.1 client connection.
 async fn hyper_get(stream: TcpStream) -> Result<(u16, String), String> {
-    let io = HyperIo::new(stream);
+    let io = TokioIo::new(stream);
     let (mut sender, conn) = hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(io)
         .await
         .map_err(|e| e.to_string())?;

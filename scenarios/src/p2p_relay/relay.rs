@@ -9,7 +9,7 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
 use axum::routing::put;
 use axum::Router;
-use sim_net::TcpListener;
+use tokio::net::TcpListener;
 
 use super::{RelayLog, RELAY_PORT};
 
@@ -32,7 +32,7 @@ pub(super) async fn serve(log: Arc<RelayLog>) -> sim_core::Result {
         .with_state(relay);
     let listener = TcpListener::bind(("0.0.0.0", RELAY_PORT)).await?;
     axum::serve(
-        sim_net::axum::with_connect_info(listener),
+        listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .await?;
