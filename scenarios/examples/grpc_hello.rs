@@ -73,7 +73,9 @@ pub fn main() {
         sim.client("client", async {
             // ...and tonic's own channel: `server` is found through the
             // simulation's DNS, the connection is a simulated TCP stream.
-            let channel = Channel::from_static("http://server:50051").connect().await?;
+            let channel = Channel::from_static("http://server:50051")
+                .connect()
+                .await?;
             let mut client = PingerClient::new(channel);
 
             let t0 = tokio::time::Instant::now();

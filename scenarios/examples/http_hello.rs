@@ -37,7 +37,12 @@ pub fn main() {
             // reqwest: `server` is found through the simulation's DNS.
             let client = reqwest::Client::builder().no_proxy().build()?;
             let t0 = Instant::now();
-            let me = client.get("http://server/whoami").send().await?.text().await?;
+            let me = client
+                .get("http://server/whoami")
+                .send()
+                .await?
+                .text()
+                .await?;
             assert_eq!(me, "10.0.0.2:49152"); // the client's first ephemeral port
             assert_eq!(t0.elapsed(), Duration::from_millis(20)); // handshake + request
 
@@ -50,7 +55,9 @@ pub fn main() {
             // Across a partition, a timeout expires on the virtual clock.
             sim_net::net()?.partition("client", "server")?;
             let t1 = Instant::now();
-            let request = client.get("http://server/whoami").timeout(Duration::from_millis(300));
+            let request = client
+                .get("http://server/whoami")
+                .timeout(Duration::from_millis(300));
             let err = request.send().await.unwrap_err();
             assert!(err.is_timeout());
             assert_eq!(t1.elapsed(), Duration::from_millis(300));

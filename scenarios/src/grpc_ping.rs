@@ -41,7 +41,8 @@ use crate::registry::Scenario;
 /// The registry entry.
 pub const SCENARIO: Scenario = Scenario {
     name: "grpc-ping",
-    description: "tonic unary and streaming calls on tonic's default transport: exact round trips, \
+    description:
+        "tonic unary and streaming calls on tonic's default transport: exact round trips, \
                   then 5% loss, then a partition where deadlines fail exactly on time",
     params: &[Param::Messages],
     in_all: true,

@@ -105,7 +105,11 @@ fn axum_retries_accept_errors_of_a_tokio_listener_until_they_clear() {
             assert_eq!(response.status(), 200);
             let body = http_body_util::BodyExt::collect(response.into_body()).await?;
             assert_eq!(body.to_bytes(), "up");
-            assert!(t0.elapsed() >= Duration::from_millis(2500), "{:?}", t0.elapsed());
+            assert!(
+                t0.elapsed() >= Duration::from_millis(2500),
+                "{:?}",
+                t0.elapsed()
+            );
             Ok(())
         });
         Net::install(sim);

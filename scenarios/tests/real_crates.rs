@@ -77,7 +77,8 @@ impl Plan {
         let mut rng = sim_core::rng();
         let latency = Duration::from_micros(rng.random_range(1..=20u64) * 1000 + 500);
         let partition = Duration::from_millis(rng.random_range(1_000..=4_000));
-        let deadline = Duration::from_millis(rng.random_range(100..partition.as_millis() as u64 / 3));
+        let deadline =
+            Duration::from_millis(rng.random_range(100..partition.as_millis() as u64 / 3));
         Plan {
             latency,
             partition,
@@ -102,9 +103,7 @@ impl Plan {
 
     /// The network: every link with this plan's fixed latency.
     fn install(&self, sim: &mut Sim) -> Net {
-        Net::builder()
-            .default_link(self.clean())
-            .install(sim)
+        Net::builder().default_link(self.clean()).install(sim)
     }
 
     fn clean(&self) -> LinkConfig {
@@ -275,7 +274,11 @@ async fn reqwest_client(plan: Plan) -> sim_core::Result {
 
     for i in 0..CALLS {
         let took = reqwest_echo(&client, format!("healed {i}"), None).await?;
-        exact(&format!("request {i} after the heal"), took, plan.round_trip())?;
+        exact(
+            &format!("request {i} after the heal"),
+            took,
+            plan.round_trip(),
+        )?;
     }
     Ok(())
 }
@@ -358,17 +361,18 @@ async fn hyper_client(plan: Plan) -> sim_core::Result {
 
     // The pooled connection: the request is retransmitted until the heal.
     let heal = cut + plan.partition;
-    let (held, healed) = tokio::join!(
-        hyper_echo(&client, "held".into()),
-        heal_at(&net, API, heal)
-    );
+    let (held, healed) = tokio::join!(hyper_echo(&client, "held".into()), heal_at(&net, API, heal));
     healed?;
     held?;
     resumed("the held request", heal.elapsed(), &plan)?;
 
     for i in 0..CALLS {
         let took = hyper_echo(&client, format!("healed {i}")).await?;
-        exact(&format!("request {i} after the heal"), took, plan.round_trip())?;
+        exact(
+            &format!("request {i} after the heal"),
+            took,
+            plan.round_trip(),
+        )?;
     }
     Ok(())
 }
@@ -419,7 +423,11 @@ async fn ping(
     assert_eq!(reply.seq, seq, "the reply of another call");
     assert_eq!(reply.payload, payload, "the payload came back changed");
     let peer: SocketAddr = reply.peer.parse().expect("the server saw the peer");
-    assert_eq!(peer.ip().to_string(), "10.0.0.2", "the server saw another peer");
+    assert_eq!(
+        peer.ip().to_string(),
+        "10.0.0.2",
+        "the server saw another peer"
+    );
     Ok(started.elapsed())
 }
 
@@ -427,7 +435,11 @@ async fn tonic_client(plan: Plan) -> sim_core::Result {
     let net = sim_net::net()?;
     let started = Instant::now();
     let channel = Channel::from_static("http://grpc:50051").connect().await?;
-    exact("connecting the channel", started.elapsed(), plan.round_trip())?;
+    exact(
+        "connecting the channel",
+        started.elapsed(),
+        plan.round_trip(),
+    )?;
     let mut client = PingerClient::new(channel);
     for seq in 0..u64::from(CALLS) {
         let took = ping(&mut client, seq, None).await?;
@@ -456,17 +468,18 @@ async fn tonic_client(plan: Plan) -> sim_core::Result {
 
     let heal = cut + plan.partition;
     let mut held_client = client.clone();
-    let (held, healed) = tokio::join!(
-        ping(&mut held_client, 201, None),
-        heal_at(&net, GRPC, heal)
-    );
+    let (held, healed) = tokio::join!(ping(&mut held_client, 201, None), heal_at(&net, GRPC, heal));
     healed?;
     held?;
     resumed("the held call", heal.elapsed(), &plan)?;
 
     for seq in 300..300 + u64::from(CALLS) {
         let took = ping(&mut client, seq, None).await?;
-        exact(&format!("call {seq} after the heal"), took, plan.round_trip())?;
+        exact(
+            &format!("call {seq} after the heal"),
+            took,
+            plan.round_trip(),
+        )?;
     }
     Ok(())
 }
@@ -549,13 +562,14 @@ async fn redis_client(plan: Plan) -> sim_core::Result {
     if second.await.is_ok() {
         return Err("a connect across the partition ended before its deadline".into());
     }
-    exact("a connect with a deadline", started.elapsed(), plan.deadline)?;
+    exact(
+        "a connect with a deadline",
+        started.elapsed(),
+        plan.deadline,
+    )?;
 
     let heal = cut + plan.partition;
-    let (held, healed) = tokio::join!(
-        set_get(&mut client, "held"),
-        heal_at(&net, REDIS, heal)
-    );
+    let (held, healed) = tokio::join!(set_get(&mut client, "held"), heal_at(&net, REDIS, heal));
     healed?;
     let (set, get) = held?;
     resumed("the held SET", heal.elapsed() - get, &plan)?;

@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
+use hyper_util::rt::TokioIo;
 use rand::Rng;
 use sim_core::SimRng;
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpStream;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
 use super::{forbidden_body, is_allowed, secret_body, Verdicts, API, STRANGER_IP};
