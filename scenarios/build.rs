@@ -8,8 +8,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::env::set_var("PROTOC", protoc);
     println!("cargo:rerun-if-changed=proto/pinger.proto");
     tonic_prost_build::configure()
-        // The simulation dials through `sim_net::tonic`, not tonic's own
-        // `connect(dst)`, so the transport helpers are left out.
+        // Clients are made from a `Channel` (`PingerClient::new`), so the
+        // generated `connect(dst)` helpers are left out.
         .build_transport(false)
         .compile_protos(&["proto/pinger.proto"], &["proto"])?;
     Ok(())

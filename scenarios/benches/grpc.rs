@@ -8,7 +8,8 @@
 //! ```
 //!
 //! Both sides run the same service ([`PingService`]) and the same client
-//! loop, which checks every reply. Ours dials through `sim_net::tonic` on a
+//! loop, which checks every reply. Ours runs tonic's default transport
+//! unchanged (`Server::builder()...serve(addr)`, `Channel::connect`) on a
 //! link of 1 us fixed latency (zero latency would put the whole run at one
 //! virtual instant, which the scheduler reports as a livelock); turmoil
 //! runs with zero latency and 1 ms ticks, its smallest useful setting, with
@@ -107,15 +108,16 @@ fn ours(n: u64) -> Rate {
         .seeds([0])
         .run(move |sim| {
             sim.host("server", || async {
-                let listener = sim_net::TcpListener::bind(("0.0.0.0", PORT)).await?;
                 Server::builder()
                     .add_service(PingerServer::new(PingService))
-                    .serve_with_incoming(sim_net::tonic::incoming(listener))
+                    .serve(([0, 0, 0, 0], PORT).into())
                     .await?;
                 Ok(())
             });
             sim.client("client", async move {
-                let channel = sim_net::tonic::channel(format!("http://server:{PORT}")).await?;
+                let channel = Channel::from_shared(format!("http://server:{PORT}"))?
+                    .connect()
+                    .await?;
                 calls(channel, n).await.map_err(|e| e.to_string())?;
                 Ok(())
             });

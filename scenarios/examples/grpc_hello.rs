@@ -11,8 +11,8 @@ use std::time::Duration;
 use scenarios::pinger::proto::pinger_client::PingerClient;
 use scenarios::pinger::proto::pinger_server::{Pinger, PingerServer};
 use scenarios::pinger::proto::{PingReply, PingRequest, PingStreamRequest};
-use sim_net::{LinkConfig, Net, TcpListener};
-use tonic::transport::Server;
+use sim_net::{LinkConfig, Net};
+use tonic::transport::{Channel, Server};
 use tonic::{Code, Request, Response, Status};
 
 /// The service: what users write, unchanged for the simulation.
@@ -63,17 +63,19 @@ impl Pinger for Hello {
 pub fn main() {
     sim_core::Harness::new().seeds(0..3).run(|sim| {
         sim.host("server", || async {
-            // The only change from production code: a simulated listener.
-            let listener = TcpListener::bind("0.0.0.0:50051").await?;
+            // Production code: tonic binds its own tokio::net listener.
             Server::builder()
                 .add_service(PingerServer::new(Hello))
-                .serve_with_incoming(sim_net::tonic::incoming(listener))
+                .serve("0.0.0.0:50051".parse()?)
                 .await?;
             Ok(())
         });
         sim.client("client", async {
-            // ...and a channel through the simulated network.
-            let channel = sim_net::tonic::channel("http://server:50051").await?;
+            // ...and tonic's own channel: `server` is found through the
+            // simulation's DNS, the connection is a simulated TCP stream.
+            let channel = Channel::from_static("http://server:50051")
+                .connect()
+                .await?;
             let mut client = PingerClient::new(channel);
 
             let t0 = tokio::time::Instant::now();

@@ -3,7 +3,7 @@
 //!
 //! A reply must carry the request's number and payload back, with the
 //! stream index it should have, and name the client's address as the
-//! server saw it (so `request.remote_addr()` works through the adapter).
+//! server saw it (so `request.remote_addr()` works on tonic's own transport).
 
 use std::net::IpAddr;
 use std::time::Duration;

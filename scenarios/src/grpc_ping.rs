@@ -1,6 +1,7 @@
 //! `grpc-ping`: a tonic Pinger service (unary `Ping`, server-streaming
-//! `PingStream`, protobuf from `proto/pinger.proto`) and a client, through
-//! [`sim_net::tonic`], in three phases of `--messages` calls each (every
+//! `PingStream`, protobuf from `proto/pinger.proto`) and a client, on
+//! tonic's default transport (`Server::builder()...serve(addr)` and
+//! `Channel::from_shared(uri)?.connect()`, unchanged), in three phases of `--messages` calls each (every
 //! fifth a stream):
 //!
 //! 1. **clean**: what grpc-go's bufconn example does (a server on an
@@ -26,9 +27,9 @@ use std::time::Duration;
 
 use rand::Rng;
 use sim_core::{BoxError, Sim};
-use sim_net::{LinkConfig, Loss, Net, TcpConfig, TcpListener};
+use sim_net::{LinkConfig, Loss, Net, TcpConfig};
 use tokio::time::Instant;
-use tonic::transport::Server;
+use tonic::transport::{Channel, Server};
 use tonic::Code;
 
 use crate::grpc_caller::{Caller, Method};
@@ -40,7 +41,8 @@ use crate::registry::Scenario;
 /// The registry entry.
 pub const SCENARIO: Scenario = Scenario {
     name: "grpc-ping",
-    description: "tonic unary and streaming calls through sim_net::tonic: exact round trips, \
+    description:
+        "tonic unary and streaming calls on tonic's default transport: exact round trips, \
                   then 5% loss, then a partition where deadlines fail exactly on time",
     params: &[Param::Messages],
     in_all: true,
@@ -118,12 +120,11 @@ pub fn setup(sim: &mut Sim, params: &Params) {
         .install(sim);
 }
 
-/// tonic's server on the simulated listener.
+/// tonic's server: it binds its own `tokio::net` listener.
 async fn server() -> sim_core::Result {
-    let listener = TcpListener::bind(("0.0.0.0", PORT)).await?;
     Server::builder()
         .add_service(PingerServer::new(PingService))
-        .serve_with_incoming(sim_net::tonic::incoming(listener))
+        .serve(([0, 0, 0, 0], PORT).into())
         .await?;
     Ok(())
 }
@@ -149,7 +150,9 @@ async fn client(plan: Plan, messages: u32) -> sim_core::Result {
     let net = sim_net::net()?;
     let own_ip: IpAddr = net.addrs(CLIENT)?[0];
     let started = Instant::now();
-    let channel = sim_net::tonic::channel(format!("http://{SERVER}:{PORT}")).await?;
+    let channel = Channel::from_shared(format!("http://{SERVER}:{PORT}"))?
+        .connect()
+        .await?;
     exact(
         "connecting the channel",
         started.elapsed(),

@@ -2,16 +2,17 @@
 //! allow-list of networks, judged by the peer address axum's `ConnectInfo`
 //! reports.
 //!
-//! It checks the promises the axum and hyper adapters make:
+//! It checks what production HTTP code gets from the simulated network:
 //!
 //! - `ConnectInfo<SocketAddr>` is exactly the address a connection comes
-//!   from: for `--clients` connections injected with
-//!   `TcpListener::inject_connection` from seed-drawn addresses (IPv4 and
-//!   IPv6, inside and outside the list), and for real client hosts dialling
-//!   through `sim_net::hyper::Connector`;
-//! - the service is plain axum (`axum::serve`, a `from_fn` middleware), and
-//!   HTTP/1.1 works over the simulated streams both through hyper's client
-//!   connection and as raw bytes;
+//!   from: for `--clients` connections injected into the service's
+//!   `tokio::net::TcpListener` with `SocketExt::inject_connection` from
+//!   seed-drawn addresses (IPv4 and IPv6, inside and outside the list), and
+//!   for real client hosts dialling through hyper-util's `HttpConnector`
+//!   (whose `HttpInfo` names both ends);
+//! - the service is plain axum (`axum::serve` on tokio's listeners, a
+//!   `from_fn` middleware), and HTTP/1.1 works over the simulated streams
+//!   both through hyper's client connection and as raw bytes;
 //! - every connection is judged once, by its own address.
 
 use std::future::IntoFuture;
@@ -25,9 +26,11 @@ use axum::middleware::{from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use hyper_util::client::legacy::connect::HttpInfo;
 use rand::Rng;
 use sim_core::Sim;
-use sim_net::{LinkConfig, Net, TcpListener, TcpStream};
+use sim_net::{LinkConfig, Net, SocketExt};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 
 use crate::params::{Param, Params};
@@ -44,7 +47,7 @@ pub const SCENARIO: Scenario = Scenario {
     description:
         "an axum service answers 403 to peers outside an allow-list (ConnectInfo); probed \
                   over --clients injected connections from seed-drawn addresses and from client \
-                  hosts through the hyper connector",
+                  hosts through hyper-util's HttpConnector",
     params: &[Param::Clients],
     in_all: true,
     setup,
@@ -158,7 +161,7 @@ async fn api(
         let app = app
             .clone()
             .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(sim_net::axum::with_connect_info(listener), app).into_future()
+        axum::serve(listener, app).into_future()
     };
     tokio::try_join!(serve(v4), serve(v6))?;
     Ok(())
@@ -205,9 +208,9 @@ async fn trusted() -> sim_core::Result {
         let response = client.request(request).await?;
         let info = response
             .extensions()
-            .get::<hyper_util::client::legacy::connect::HttpInfo>()
-            .cloned()
-            .ok_or("the connector's HttpInfo is missing from the response")?;
+            .get::<HttpInfo>()
+            .ok_or("the connector's HttpInfo is missing from the response")?
+            .clone();
         let status = response.status();
         let body = http_body_util::BodyExt::collect(response.into_body())
             .await?

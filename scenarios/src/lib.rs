@@ -75,9 +75,9 @@ pub use registry::Scenario;
 
 /// The guide's chapters whose `rust` code blocks stand alone, compiled and
 /// run as doctests of this crate (which depends on every crate of the
-/// workspace with every feature). The adapter chapters are checked another
-/// way: their code blocks are copies of compiled files, and
-/// `tests/grpc.rs` and `tests/http.rs` check the copies.
+/// workspace). The HTTP and gRPC chapters are checked another way: their
+/// code blocks are copies of compiled examples, and `tests/grpc.rs` and
+/// `tests/http.rs` check the copies.
 /// `tests/guide_code_blocks.rs` checks that every `rust` block of the guide
 /// is one or the other, or marked `ignore` with a reason.
 #[cfg(doctest)]

@@ -1,7 +1,8 @@
-//! What the HTTP scenarios share: hyper-util's client with its own
-//! `HttpConnector` (names resolve through the simulation's DNS, sockets are
-//! the simulated host's), and requests with a deadline that return the
-//! status and the body as text.
+//! What the HTTP scenarios share: hyper-util's client on its own
+//! `HttpConnector` (the production client: it resolves host names with
+//! `getaddrinfo`, which the simulation answers, and dials with
+//! `tokio::net`), and requests with a deadline that return the status and
+//! the body as text.
 //!
 //! Every request has a deadline because a host that crashed is silent: a
 //! request to it (on a pooled connection, say) would otherwise wait for

@@ -44,11 +44,11 @@ fn grpc_ping_replays_event_for_event_and_seeds_differ() {
 
 #[test]
 fn the_tonic_chapter_shows_the_tested_example() {
-    let chapter = include_str!("../../docs/src/adapter-tonic.md");
+    let chapter = include_str!("../../docs/src/grpc.md");
     let example = include_str!("../examples/grpc_hello.rs");
     assert!(
         chapter.contains(example.trim()),
-        "docs/src/adapter-tonic.md must contain scenarios/examples/grpc_hello.rs verbatim"
+        "docs/src/grpc.md must contain scenarios/examples/grpc_hello.rs verbatim"
     );
 }
 

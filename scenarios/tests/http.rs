@@ -1,8 +1,8 @@
 //! The HTTP scenarios (`http-allowlist`, the `p2p-relay` variants) pass,
-//! replay identically and draw a different run from each seed; the axum
-//! and hyper adapters keep their promises at the edges (accept errors,
-//! unknown hosts, dead hosts, real sockets); the guide shows the compiled
-//! examples. Through `sim_core::Harness`, so `SIM_SEED=S` replays one seed
+//! replay identically and draw a different run from each seed; axum's own
+//! accept loop and hyper-util's own connector behave at the edges as on
+//! Linux (accept errors, unknown hosts, dead hosts); the guide shows the
+//! compiled example. Through `sim_core::Harness`, so `SIM_SEED=S` replays one seed
 //! and `SIM_SEEDS=N` widens a sweep. A debug build runs a few seeds each
 //! (the release runner sweeps 100: see the guide's scenarios chapter).
 
@@ -12,9 +12,12 @@ use std::io;
 use std::time::Duration;
 
 use scenarios::{web, Params};
-use sim_core::harness::FailureCause;
-use sim_core::{ErrorKind, Harness, RunReport};
-use sim_net::{InjectedError, Net, TcpListener};
+use sim_core::{Harness, RunReport};
+use sim_net::{InjectedError, Net, SocketExt};
+use tokio::net::TcpListener;
+
+#[path = "../examples/http_hello.rs"]
+mod http_hello;
 
 /// Small enough for a debug build: four injected probes, files of about
 /// 200 kB (the p2p scenarios' minimum is 192 KiB).
@@ -72,20 +75,8 @@ fn every_seed_draws_another_run() {
     common::assert_seeds_differ(&HTTP, &SMALL);
 }
 
-/// The cause of a run that must fail.
-fn failure(setup: impl Fn(&mut sim_core::Sim) + Send + Sync + 'static) -> sim_core::SimError {
-    let failure = Harness::new()
-        .ignore_env()
-        .try_run(setup)
-        .expect_err("the run should fail");
-    match failure.cause {
-        FailureCause::Run(e) => *e,
-        other => panic!("the run failed otherwise: {other:?}"),
-    }
-}
-
 #[test]
-fn the_axum_listener_retries_accept_errors_until_they_clear() {
+fn axum_retries_accept_errors_of_a_tokio_listener_until_they_clear() {
     use axum::serve::Listener;
     sim_core::logging::init();
     Harness::new().ignore_env().run(|sim| {
@@ -98,13 +89,9 @@ fn the_axum_listener_retries_accept_errors_until_they_clear() {
                 tokio::time::timeout(Duration::from_millis(2500), Listener::accept(&mut listener))
                     .await;
             assert!(waited.is_err(), "accept returned while the error lasted");
-            // A connection's own error: retried without spinning in place.
-            let aborted = InjectedError::new(io::ErrorKind::ConnectionAborted, "aborted");
-            listener.set_accept_error(Some(aborted))?;
-            let waited =
-                tokio::time::timeout(Duration::from_millis(500), Listener::accept(&mut listener))
-                    .await;
-            assert!(waited.is_err(), "accept returned while the error lasted");
+            // (An error of one connection, ECONNABORTED, axum retries at
+            // once, as it should: on Linux it comes once per connection. An
+            // injected one lasts until cleared, so it is not tried here.)
             listener.set_accept_error(None)?;
             let app = axum::Router::new().route("/", axum::routing::get(|| async { "up" }));
             axum::serve(listener, app).await?;
@@ -118,7 +105,11 @@ fn the_axum_listener_retries_accept_errors_until_they_clear() {
             assert_eq!(response.status(), 200);
             let body = http_body_util::BodyExt::collect(response.into_body()).await?;
             assert_eq!(body.to_bytes(), "up");
-            assert!(t0.elapsed() >= Duration::from_secs(3), "{:?}", t0.elapsed());
+            assert!(
+                t0.elapsed() >= Duration::from_millis(2500),
+                "{:?}",
+                t0.elapsed()
+            );
             Ok(())
         });
         Net::install(sim);
@@ -126,21 +117,26 @@ fn the_axum_listener_retries_accept_errors_until_they_clear() {
 }
 
 #[test]
-fn the_connector_names_unknown_hosts_and_gives_up_on_dead_ones() {
+fn hyper_utils_connector_names_unknown_hosts_and_gives_up_on_dead_ones() {
     Harness::new().ignore_env().run(|sim| {
         sim.host("dead", || async { std::future::pending().await });
         sim.client("client", async {
             let client = web::client();
             let err = web::get(&client, "http://nobody/").await.unwrap_err();
+            // getaddrinfo's EAI_NONAME, as hyper-util reports it.
             assert!(
-                err.contains("no host of the simulation has that name"),
+                err.contains("dns error") && err.contains("Name or service not known"),
                 "{err}"
             );
 
             sim_core::crash("dead")?;
             let t0 = tokio::time::Instant::now();
             let err = web::get(&client, "http://dead/").await.unwrap_err();
-            assert!(err.contains("timed out"), "{err}");
+            // HttpConnector's connect timeout (tokio's Elapsed, as TimedOut).
+            assert!(
+                err.contains("tcp connect error: deadline has elapsed"),
+                "{err}"
+            );
             assert_eq!(t0.elapsed(), web::REQUEST_DEADLINE);
             Ok(())
         });
@@ -149,74 +145,16 @@ fn the_connector_names_unknown_hosts_and_gives_up_on_dead_ones() {
 }
 
 #[test]
-fn hyper_utils_own_connector_is_reported_as_a_real_socket() {
-    let e = failure(|sim| {
-        sim.host("server", || async { std::future::pending().await });
-        sim.client("client", async {
-            // hyper-util's HttpConnector opens a tokio::net socket.
-            let client =
-                hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                    .build_http::<http_body_util::Empty<bytes::Bytes>>();
-            let _ = client.get("http://10.0.0.1/".parse()?).await;
-            Ok(())
-        });
-        Net::install(sim);
-    });
-    let ErrorKind::Unsupported { call, advice } = &e.kind else {
-        panic!("expected an unsupported call, got {e}");
-    };
-    assert_eq!(call, "socket");
-    assert!(advice.contains("sim_net"), "{advice}");
-    assert_eq!(e.host.as_deref(), Some("client"));
-    let text = e.to_string();
+fn the_http_chapter_shows_the_tested_example() {
+    let chapter = include_str!("../../docs/src/http.md");
+    let example = include_str!("../examples/http_hello.rs");
     assert!(
-        text.contains("unsupported call `socket`") && text.contains("tokio::net"),
-        "{text}"
+        chapter.contains(example.trim()),
+        "docs/src/http.md must contain scenarios/examples/http_hello.rs verbatim"
     );
 }
 
 #[test]
-fn a_tokio_listener_in_a_host_is_reported_as_a_real_socket() {
-    let e = failure(|sim| {
-        sim.host("api", || async {
-            // What an unported server does: axum on a tokio listener.
-            let listener = tokio::net::TcpListener::bind("0.0.0.0:80").await?;
-            axum::serve(listener, axum::Router::new()).await?;
-            Ok(())
-        });
-        sim.client("client", async {
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            Ok(())
-        });
-    });
-    assert!(
-        matches!(&e.kind, ErrorKind::Unsupported { call, advice } if call == "socket" && advice.contains("sim_net")),
-        "{e}"
-    );
-    assert_eq!(e.host.as_deref(), Some("api"));
-}
-
-#[test]
-fn the_guide_shows_the_compiled_examples() {
-    let pairs = [
-        (
-            include_str!("../../docs/src/adapter-hyper.md"),
-            include_str!("../../sim-net/examples/hyper_client.rs"),
-            "adapter-hyper.md",
-            "sim-net/examples/hyper_client.rs",
-        ),
-        (
-            include_str!("../../docs/src/adapter-axum.md"),
-            include_str!("../../sim-net/examples/axum_server.rs"),
-            "adapter-axum.md",
-            "sim-net/examples/axum_server.rs",
-        ),
-    ];
-    for (chapter, example, chapter_name, example_name) in pairs {
-        assert!(
-            chapter.contains(example.trim()),
-            "docs/src/{chapter_name} must contain {example_name} verbatim (it is also the \
-             adapter's doctest); update one from the other"
-        );
-    }
+fn the_http_hello_example_passes() {
+    http_hello::main();
 }

@@ -46,8 +46,6 @@
 #![cfg(target_os = "linux")]
 #![warn(missing_docs)]
 
-#[cfg(any(feature = "tonic", feature = "hyper", feature = "axum"))]
-mod adapters;
 mod addr;
 mod artifacts;
 mod ext;
@@ -60,12 +58,6 @@ mod swizzle;
 mod tcp;
 mod udp;
 
-#[cfg(feature = "axum")]
-pub use adapters::axum;
-#[cfg(feature = "hyper")]
-pub use adapters::hyper;
-#[cfg(feature = "tonic")]
-pub use adapters::tonic;
 pub use addr::{lookup_host, ToSocketAddrs};
 pub use ext::SocketExt;
 pub use faults::{

@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
+use hyper_util::rt::TokioIo;
 use rand::Rng;
 use sim_core::SimRng;
-use sim_net::hyper::HyperIo;
-use sim_net::TcpStream;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
 use super::{forbidden_body, is_allowed, secret_body, Verdicts, API, STRANGER_IP};
@@ -160,7 +160,7 @@ async fn run(probe: Probe, stream: TcpStream) -> Result<(), String> {
 
 /// GET /secret through hyper's HTTP/1.1 client connection.
 async fn hyper_get(stream: TcpStream) -> Result<(u16, String), String> {
-    let io = HyperIo::new(stream);
+    let io = TokioIo::new(stream);
     let (mut sender, conn) = hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(io)
         .await
         .map_err(|e| e.to_string())?;
