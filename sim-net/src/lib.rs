@@ -1,17 +1,20 @@
-//! The simulated network: TCP and UDP sockets with tokio's API, on links
+//! The simulated network: the sockets of simulated hosts — `tokio::net`'s,
+//! std's, socket2's, and so those of every crate built on them — on links
 //! with latency, bandwidth, loss and partitions, under the simulation's
 //! virtual clock and seed.
 //!
-//! Install it in a simulation, then use [`TcpListener`], [`TcpStream`],
-//! [`TcpSocket`], [`UdpSocket`] and [`lookup_host`] inside hosts exactly as
-//! you would use `tokio::net`. Faults come from [`Net`] (partitions, holds,
-//! clogged hosts, link settings) and [`Swizzle`]. Host names resolve through the simulation's DNS; each host
-//! has an IPv4 address (10.0.0.1 for the first host, and so on).
+//! Install it in a simulation; host code then opens sockets as it does in
+//! production. Host names resolve through the simulation's DNS; each host
+//! has an IPv4 address (10.0.0.1 for the first host, and so on). Faults
+//! come from [`Net`] and the free functions ([`partition`], [`hold`], ...,
+//! link settings, clogged hosts) and [`Swizzle`]; [`SocketExt`] adds
+//! nettest-style socket faults and probes to any socket.
 //!
 //! ```
 //! use std::time::Duration;
-//! use sim_net::{LinkConfig, Net, TcpListener, TcpStream};
+//! use sim_net::{LinkConfig, Net};
 //! use tokio::io::{AsyncReadExt, AsyncWriteExt};
+//! use tokio::net::{TcpListener, TcpStream};
 //!
 //! std::thread::spawn(|| {
 //!     let mut sim = sim_core::Builder::new().seed(1).build();
@@ -40,14 +43,15 @@
 //! ```
 //!
 //! Underneath is [`model`], a sans-IO model of the network (no tokio, no
-//! threads, no wall clock) that the scheduler steps as an actor. The socket
-//! types are thin handles onto it.
+//! threads, no wall clock) that the scheduler steps as an actor. A socket
+//! a host opens is a virtual descriptor (see `sim_clock::vfd`) whose object
+//! holds a socket of the model.
 
 #![cfg(target_os = "linux")]
 #![warn(missing_docs)]
 
-mod addr;
 mod artifacts;
+mod dns;
 mod ext;
 mod faults;
 mod fd;
@@ -55,10 +59,7 @@ pub mod model;
 mod net;
 mod state;
 mod swizzle;
-mod tcp;
-mod udp;
 
-pub use addr::{lookup_host, ToSocketAddrs};
 pub use ext::SocketExt;
 pub use faults::{
     heal, heal_all, heal_node, heal_one_way, hold, hold_node, isolate, partition,
@@ -69,8 +70,3 @@ pub use model::{
 };
 pub use net::{net, Net, NetBuilder};
 pub use swizzle::Swizzle;
-pub use tcp::{
-    OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, TcpListener, TcpSocket, TcpStream,
-    WriteHalf,
-};
-pub use udp::UdpSocket;

@@ -8,7 +8,8 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use sim_net::{LinkConfig, Net, TcpStream, TcpListener};
+//! use sim_net::{LinkConfig, Net};
+//! use tokio::net::{TcpListener, TcpStream};
 //! use tokio::io::{AsyncReadExt, AsyncWriteExt};
 //!
 //! std::thread::spawn(|| {
@@ -129,7 +130,7 @@ impl NetBuilder {
         let state = Rc::new(NetState::new(network));
         *state.planned_addrs.borrow_mut() = self.addrs;
         sim.insert_extension(state.clone());
-        crate::addr::register_resolver();
+        crate::dns::register_resolver();
         for host in sim.hosts() {
             // Nodes for hosts added so far; later hosts get one when they start.
             let _ = state.node_of(host);

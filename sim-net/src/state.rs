@@ -1,18 +1,16 @@
-//! The network of a running simulation: the model, the tasks waiting on its
-//! sockets, and the actor through which the scheduler drives it.
+//! The network of a running simulation: the model, the descriptor sockets
+//! its readiness changes go to, and the actor through which the scheduler
+//! drives it.
 //!
-//! One [`NetState`] lives in the `Sim` as an extension. Socket handles hold
-//! only a [`SocketId`] and find the state through the simulation running on
-//! their thread, so they are `Send` like tokio's (host code may hold them
-//! across `tokio::spawn`), while everything actually happens on the
-//! simulation thread.
+//! One [`NetState`] lives in the `Sim` as an extension. Host code reaches
+//! its sockets through their virtual descriptors (see [`crate::fd`]), so
+//! everything happens on the simulation thread.
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr};
 use std::rc::{Rc, Weak};
-use std::task::{Context, Waker};
 
 use sim_core::{Actor, ActorId, HostEvent, HostId, SimTime};
 
@@ -20,39 +18,14 @@ use crate::fd::FdSocket;
 use crate::model::id_window::IdWindow;
 use crate::model::{Network, NodeId, Notification, Readiness, SocketId, Time};
 
-/// Which waiters a readiness change concerns.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Interest {
-    /// Reading, accepting, receiving.
-    Read,
-    /// Writing, connecting, sending.
-    Write,
-}
-
-#[derive(Default)]
-struct Waiters {
-    read: Vec<Waker>,
-    write: Vec<Waker>,
-}
-
-fn add_waker(list: &mut Vec<Waker>, waker: &Waker) {
-    if !list.iter().any(|w| w.will_wake(waker)) {
-        list.push(waker.clone());
-    }
-}
-
 pub(crate) struct NetState {
     pub(crate) model: RefCell<Network>,
-    /// The waiters of each socket by id (looked up on every readiness
-    /// change; an index is cheaper than a tree search).
-    waiters: RefCell<IdWindow<Waiters>>,
     actor: Cell<Option<ActorId>>,
     /// `nodes[host index]`: the host's node, once it has one.
     nodes: RefCell<Vec<Option<NodeId>>>,
     /// Addresses chosen in the builder for hosts that have no node yet.
     pub(crate) planned_addrs: RefCell<BTreeMap<String, Vec<IpAddr>>>,
     notes_buf: RefCell<Vec<Notification>>,
-    wake_buf: RefCell<Vec<Waker>>,
     /// The descriptor object of each model socket that has one (sockets
     /// opened through `socket(2)`), told of every readiness change.
     fd_sockets: RefCell<IdWindow<Weak<FdSocket>>>,
@@ -73,12 +46,10 @@ impl NetState {
     pub(crate) fn new(model: Network) -> NetState {
         NetState {
             model: RefCell::new(model),
-            waiters: RefCell::new(IdWindow::default()),
             actor: Cell::new(None),
             nodes: RefCell::new(Vec::new()),
             planned_addrs: RefCell::new(BTreeMap::new()),
             notes_buf: RefCell::new(Vec::new()),
-            wake_buf: RefCell::new(Vec::new()),
             fd_sockets: RefCell::new(IdWindow::default()),
             fd_buf: RefCell::new(Vec::new()),
             faults: crate::artifacts::FaultLog::default(),
@@ -158,33 +129,6 @@ impl NetState {
         r
     }
 
-    /// Like [`op`](Self::op), registering `cx`'s waker for `interest` on
-    /// `socket` if the operation would block.
-    pub(crate) fn poll_op<R>(
-        &self,
-        cx: &mut Context<'_>,
-        socket: SocketId,
-        interest: Interest,
-        f: impl FnOnce(&mut Network, Time) -> io::Result<R>,
-    ) -> std::task::Poll<io::Result<R>> {
-        match self.op(f) {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                self.register(cx, socket, interest);
-                std::task::Poll::Pending
-            }
-            other => std::task::Poll::Ready(other),
-        }
-    }
-
-    pub(crate) fn register(&self, cx: &Context<'_>, socket: SocketId, interest: Interest) {
-        let mut waiters = self.waiters.borrow_mut();
-        let w = waiters.get_or_insert_with(socket.0, Waiters::default);
-        match interest {
-            Interest::Read => add_waker(&mut w.read, cx.waker()),
-            Interest::Write => add_waker(&mut w.write, cx.waker()),
-        }
-    }
-
     /// Routes the readiness changes of model socket `id` to `socket`.
     pub(crate) fn watch_fd(&self, id: SocketId, socket: Weak<FdSocket>) {
         *self
@@ -198,11 +142,6 @@ impl NetState {
         if let Ok(mut sockets) = self.fd_sockets.try_borrow_mut() {
             sockets.remove(id.0);
         }
-    }
-
-    /// Forgets the waiters of a closed socket.
-    pub(crate) fn forget(&self, socket: SocketId) {
-        self.waiters.borrow_mut().remove(socket.0);
     }
 
     pub(crate) fn after_change(&self) {
@@ -220,38 +159,19 @@ impl NetState {
         // Scratch buffers live in the state so that this, which runs after
         // every socket operation, does not allocate.
         let mut notes = std::mem::take(&mut *self.notes_buf.borrow_mut());
-        let mut wake = std::mem::take(&mut *self.wake_buf.borrow_mut());
         let mut fds = std::mem::take(&mut *self.fd_buf.borrow_mut());
         self.model.borrow_mut().drain_notifications_into(&mut notes);
         {
-            let mut waiters = self.waiters.borrow_mut();
             let fd_sockets = self.fd_sockets.borrow();
             for n in notes.drain(..) {
                 if let Some(socket) = fd_sockets.get(n.socket.0).and_then(Weak::upgrade) {
                     fds.push((socket, n.readiness));
                 }
-                let Some(w) = waiters.get_mut(n.socket.0) else {
-                    continue;
-                };
-                match n.readiness {
-                    Readiness::Readable | Readiness::Acceptable => wake.append(&mut w.read),
-                    Readiness::Writable => wake.append(&mut w.write),
-                    Readiness::Closed => {
-                        wake.append(&mut w.read);
-                        wake.append(&mut w.write);
-                    }
-                }
             }
         }
         *self.notes_buf.borrow_mut() = notes;
-        // Woken outside every borrow: waking runs no task, but it writes to
-        // other hosts' runtimes, which must not find the state borrowed.
-        for waker in wake.drain(..) {
-            waker.wake();
-        }
-        *self.wake_buf.borrow_mut() = wake;
-        // Likewise the epoll instances watching descriptor sockets: they
-        // read the socket's readiness, which borrows the model.
+        // Told outside every borrow: the epoll instances watching a socket
+        // read its readiness, which borrows the model, and wake hosts.
         for (socket, what) in fds.drain(..) {
             socket.model_changed(what);
         }
