@@ -190,6 +190,30 @@ fn a_blocking_task_reading_a_virtual_descriptor_ends_the_run_naming_host_and_cal
 }
 
 #[test]
+fn a_blocking_task_opening_a_socket_ends_the_run_and_never_reaches_the_network() {
+    let (result, ()) = run_with(
+        Builder::new().seed(4),
+        |sim| {
+            sim.client("dialer", async {
+                let r = tokio::task::spawn_blocking(|| {
+                    std::net::TcpStream::connect("192.0.2.1:80").map(|_| ())
+                })
+                .await?;
+                assert_eq!(r.unwrap_err().raw_os_error(), Some(libc::EPERM));
+                Ok(())
+            });
+        },
+        |_, ()| (),
+    );
+    let e = result.unwrap_err();
+    assert_eq!(e.host.as_deref(), Some("dialer"));
+    let ErrorKind::Unsupported { call, .. } = &e.kind else {
+        panic!("{e}");
+    };
+    assert_eq!(call, "socket");
+}
+
+#[test]
 fn a_blocking_task_waiting_on_async_code_ends_the_run_after_the_wall_clock_bound() {
     let (result, ()) = run_with(
         Builder::new()

@@ -37,6 +37,21 @@ fn in_host() -> bool {
 /// `socket(2)`: a virtual socket inside a host, the kernel's elsewhere.
 pub(crate) fn socket(domain: libc::c_int, ty: libc::c_int, protocol: libc::c_int) -> libc::c_int {
     if !in_host() {
+        if crate::threads::is_host_thread() {
+            // A blocking task of a host: the host's sockets live in the
+            // simulation thread's table, and a real one would reach the
+            // real network.
+            refuse(
+                "socket",
+                Cow::Borrowed(
+                    "a blocking task (spawn_blocking) of a simulated host opened a socket; a \
+                     host's sockets belong to its async code (tokio::net), and a blocking task \
+                     cannot wait on them",
+                ),
+                libc::EPERM,
+            );
+            return -1;
+        }
         count("socket");
         // SAFETY: plain system call with integer arguments.
         return unsafe { libc::syscall(libc::SYS_socket, domain, ty, protocol) as libc::c_int };
