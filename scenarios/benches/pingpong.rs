@@ -33,10 +33,8 @@
 //! ours on fast links alone, for a profile, and `PINGPONG_PROFILE=fast`,
 //! `ms` or `default` runs ours alone on that workload.
 //!
-//! Our hosts use `tokio::net` itself (sockets as virtual descriptors);
-//! `PINGPONG_SOCKETS=sim` runs the same workload on the `sim_net` socket
-//! types, which call the model directly, for the cost of the descriptor
-//! layer.
+//! Our hosts use `tokio::net` itself (sockets as virtual descriptors, see
+//! the guide's internals chapter for the cost per round trip).
 //! turmoil runs on the main thread, which never runs a `sim_core::Sim`, so
 //! our clock interposition forwards its clock reads to the real clock.
 
@@ -226,32 +224,17 @@ fn ours(round_trips: u64, links: Links) -> Rate {
         .builder(Builder::new().time_limit(virtual_limit))
         .seeds([0])
         .run(move |sim| {
-            if std::env::var("PINGPONG_SOCKETS").as_deref() == Ok("sim") {
-                sim.host("pong", || async {
-                    let listener = tokio::net::TcpListener::bind(("0.0.0.0", PORT)).await?;
-                    let (stream, _) = listener.accept().await?;
-                    pong(stream).await?;
-                    std::future::pending().await
-                });
-                sim.client("ping", async move {
-                    let stream = tokio::net::TcpStream::connect(("pong", PORT)).await?;
-                    ping(stream, round_trips).await?;
-                    Ok(count_packets()?)
-                });
-            } else {
-                sim.host("pong", || async {
-                    let listener = tokio::net::TcpListener::bind(("0.0.0.0", PORT)).await?;
-                    let (stream, _) = listener.accept().await?;
-                    pong(stream).await?;
-                    std::future::pending().await
-                });
-                sim.client("ping", async move {
-                    // The first host added, "pong", is 10.0.0.1.
-                    let stream = tokio::net::TcpStream::connect(("10.0.0.1", PORT)).await?;
-                    ping(stream, round_trips).await?;
-                    Ok(count_packets()?)
-                });
-            }
+            sim.host("pong", || async {
+                let listener = tokio::net::TcpListener::bind(("0.0.0.0", PORT)).await?;
+                let (stream, _) = listener.accept().await?;
+                pong(stream).await?;
+                std::future::pending().await
+            });
+            sim.client("ping", async move {
+                let stream = tokio::net::TcpStream::connect(("pong", PORT)).await?;
+                ping(stream, round_trips).await?;
+                Ok(count_packets()?)
+            });
             Net::builder().default_link(links.ours()).install(sim);
         });
     let events = reports[0].events;
