@@ -56,7 +56,7 @@ use crate::error::SimError;
 use crate::sim::{RunReport, Sim};
 use crate::trace::{first_divergence, Divergence, TraceEvent};
 
-pub use coverage::PropertyTally;
+pub use coverage::{coverage_text, failed_property, tally_properties, PropertyTally};
 pub use plan::Shard;
 pub use replay::replay_command;
 pub use sweep::{SeedRun, Sweep};

@@ -17,7 +17,7 @@ use crate::api::ClockOffset;
 pub struct PlannedFault {
     /// When it is injected.
     pub at: SimTime,
-    /// When it is undone (no later than the end of the active window).
+    /// When it is undone (at least 1 ms before the quiet period begins).
     pub until: SimTime,
     /// What it is.
     pub fault: Fault,
@@ -26,6 +26,9 @@ pub struct PlannedFault {
 /// Draws from a fault that cannot overlap an active one; a slot whose draws
 /// all conflict is skipped.
 const DRAWS_PER_SLOT: usize = 8;
+
+/// How long before the quiet period the last fault is undone.
+const UNDO_MARGIN: Duration = Duration::from_millis(1);
 
 /// An exponential draw of mean `mean`, in whole milliseconds, at least 1 ms.
 fn exponential(rng: &mut dyn RngCore, mean: Duration) -> Duration {
@@ -112,7 +115,10 @@ pub(super) fn schedule(
     links: &[(String, String)],
 ) -> Vec<PlannedFault> {
     let start = SimTime::ZERO + nemesis.start;
-    let end = start + nemesis.active;
+    // Every fault is undone 1 ms before the quiet period begins, so that
+    // code woken at its first instant finds them all undone, whatever
+    // order the tie-break gives that instant's events.
+    let end = start + nemesis.active.saturating_sub(UNDO_MARGIN);
     let mut out: Vec<PlannedFault> = Vec::new();
     if kinds.is_empty() || hosts.is_empty() {
         return out;
