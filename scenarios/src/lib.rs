@@ -96,6 +96,8 @@ pub mod guide {
     pub mod network {}
     #[doc = include_str!("../../docs/src/names-and-blocking.md")]
     pub mod names_and_blocking {}
+    #[doc = include_str!("../../docs/src/exploring-faults.md")]
+    pub mod exploring_faults {}
     #[doc = include_str!("../../docs/src/internals.md")]
     pub mod internals {}
 }
