@@ -12,7 +12,13 @@ use sim_core::properties::PropertyKind;
 #[test]
 fn kv_quorum_passes_with_every_property_and_fault_kind_hit() {
     let scenario = registry::find("kv-quorum").unwrap();
-    let run = runner::run_seeds(scenario, &Params::default(), &(0..100).collect::<Vec<_>>(), 2, &|_| {});
+    let run = runner::run_seeds(
+        scenario,
+        &Params::default(),
+        &(0..100).collect::<Vec<_>>(),
+        2,
+        &|_| {},
+    );
     let failures: Vec<String> = run.failures().map(|f| f.message.clone()).collect();
     assert!(failures.is_empty(), "{failures:#?}");
     let props = run.properties();
@@ -24,7 +30,10 @@ fn kv_quorum_passes_with_every_property_and_fault_kind_hit() {
         "a replica catches up after a restart",
         "a read finds a stale replica and repairs it",
     ] {
-        assert!(names.contains(&expected), "{expected} missing from {names:?}");
+        assert!(
+            names.contains(&expected),
+            "{expected} missing from {names:?}"
+        );
     }
     for p in &props {
         assert!(!p.is_hole(), "no seed hit {p:?}");
@@ -42,7 +51,13 @@ fn kv_quorum_passes_with_every_property_and_fault_kind_hit() {
 fn the_broken_variant_is_caught_within_the_first_50_seeds() {
     let broken = registry::find("kv-quorum-broken").unwrap();
     assert!(!broken.in_all);
-    let run = runner::run_seeds(broken, &Params::default(), &(0..50).collect::<Vec<_>>(), 2, &|_| {});
+    let run = runner::run_seeds(
+        broken,
+        &Params::default(),
+        &(0..50).collect::<Vec<_>>(),
+        2,
+        &|_| {},
+    );
     let first = run.failures().next().expect("a seed of the first 50 fails");
     let property = first.property.as_deref().unwrap_or_default();
     assert!(

@@ -53,7 +53,12 @@ fn print_schedule_of_seed_7() {
 fn a_seed_draws_the_same_schedule_in_every_process() {
     let here = format!("{:?}", schedule().plan(7, &hosts(), true).unwrap());
     let out = Command::new(std::env::current_exe().unwrap())
-        .args(["print_schedule_of_seed_7", "--exact", "--ignored", "--nocapture"])
+        .args([
+            "print_schedule_of_seed_7",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+        ])
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
@@ -160,7 +165,10 @@ fn every_host_kind_occurs_in_a_sweep() {
     assert_eq!(sweep.failures().count(), 0);
     let faults = sweep.faults();
     for kind in FaultKind::ALL.iter().filter(|k| !k.is_network()) {
-        assert!(faults.get(kind.as_str()).copied().unwrap_or(0) > 0, "{kind}: {faults:?}");
+        assert!(
+            faults.get(kind.as_str()).copied().unwrap_or(0) > 0,
+            "{kind}: {faults:?}"
+        );
     }
 }
 

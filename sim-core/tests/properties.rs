@@ -83,7 +83,9 @@ fn a_false_always_fails_the_seed_with_the_property_name() {
         }
         other => panic!("{other:?}"),
     }
-    assert!(f.to_string().contains("property `fail: seed two is refused` failed"));
+    assert!(f
+        .to_string()
+        .contains("property `fail: seed two is refused` failed"));
     let tally = sweep
         .properties()
         .into_iter()
@@ -108,8 +110,10 @@ fn reaching_an_unreachable_fails_the_seed_at_that_instant() {
         panic!()
     };
     assert_eq!(e.time.as_duration(), std::time::Duration::from_millis(1500));
-    assert!(matches!(e.kind, ErrorKind::PropertyFailed { ref property, .. }
-        if property == "unreachable: after a second and a half"));
+    assert!(
+        matches!(e.kind, ErrorKind::PropertyFailed { ref property, .. }
+        if property == "unreachable: after a second and a half")
+    );
 }
 
 #[test]
@@ -128,7 +132,10 @@ fn require_coverage_fails_a_sweep_with_a_hole() {
     });
     let message = sim_core_panic_message(run.unwrap_err());
     assert!(message.contains("coverage holes"), "{message}");
-    assert!(message.contains("sometimes \"hole: seed ninety-nine\""), "{message}");
+    assert!(
+        message.contains("sometimes \"hole: seed ninety-nine\""),
+        "{message}"
+    );
 
     // Without it, the same sweep passes (and warns).
     let reports = Harness::new().seeds(0..3).ignore_env().run(|sim| {

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use sim_core::nemesis::{Fault, NetworkFaults, Undo};
 
-use crate::model::{LinkConfig, Latency, Loss};
+use crate::model::{Latency, LinkConfig, Loss};
 use crate::net::{net, Net};
 
 /// sim-net's [`NetworkFaults`].

@@ -32,7 +32,11 @@ pub struct Versioned {
 impl Versioned {
     /// `version value`, as the protocol writes it.
     pub fn encode(&self) -> String {
-        let value = if self.value.is_empty() { "-" } else { &self.value };
+        let value = if self.value.is_empty() {
+            "-"
+        } else {
+            &self.value
+        };
         format!("{} {value}", self.version)
     }
 
@@ -66,7 +70,10 @@ pub async fn ask(
     let exchange = async {
         let stream = TcpStream::connect((host, PORT)).await?;
         let mut stream = BufReader::new(stream);
-        stream.get_mut().write_all(format!("{request}\n").as_bytes()).await?;
+        stream
+            .get_mut()
+            .write_all(format!("{request}\n").as_bytes())
+            .await?;
         let mut lines = Vec::new();
         loop {
             let mut line = String::new();

@@ -1,12 +1,12 @@
 //! One replica: a durable store (its "disk" outlives crashes and kills),
 //! the peer requests, and the coordinator's quorum writes and reads.
 
-use std::future::Future;
-use std::pin::Pin;
-use std::task::Poll;
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::io;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::Poll;
 use std::time::Duration;
 
 use sim_core::{buggify, sometimes};
@@ -50,7 +50,8 @@ impl Replica {
     }
 
     fn quorum(&self) -> usize {
-        (self.peers.len() + 1) / 2 + 1
+        let replicas = self.peers.len() + 1;
+        replicas / 2 + 1
     }
 
     fn read(&self, key: &str) -> Versioned {
@@ -144,7 +145,10 @@ impl Replica {
             }
             _ => return Err(bad(line.trim_end())),
         };
-        stream.get_mut().write_all(format!("{reply}\n").as_bytes()).await?;
+        stream
+            .get_mut()
+            .write_all(format!("{reply}\n").as_bytes())
+            .await?;
         stream.get_mut().shutdown().await
     }
 
@@ -183,7 +187,10 @@ impl Replica {
             .iter()
             .filter(|a| matches!(a, Ok(l) if l == "STORED"))
             .count();
-        sometimes!(acks < self.quorum(), "a write is rejected for lack of quorum");
+        sometimes!(
+            acks < self.quorum(),
+            "a write is rejected for lack of quorum"
+        );
         if acks >= self.quorum() {
             "OK".to_string()
         } else {
@@ -226,7 +233,10 @@ impl Replica {
             .filter(|(_, v)| v.version < newest.version)
             .map(|(h, _)| h.clone())
             .collect();
-        sometimes!(!stale.is_empty(), "a read finds a stale replica and repairs it");
+        sometimes!(
+            !stale.is_empty(),
+            "a read finds a stale replica and repairs it"
+        );
         for host in stale {
             if host == self.name {
                 self.apply(key, newest.clone());

@@ -80,8 +80,7 @@ impl NemesisActor {
         }
         // At one instant undos go first: a fault that starts when another
         // ends may reuse what that one held.
-        self.steps
-            .sort_by_key(|s| (s.time, !s.undo, s.index));
+        self.steps.sort_by_key(|s| (s.time, !s.undo, s.index));
         Ok(())
     }
 
@@ -103,7 +102,10 @@ impl NemesisActor {
             }
             Fault::ClockJump { host, jump } => {
                 crate::api::jump_clock(host, *jump).map_err(|e| e.to_string())?;
-                let (host, back) = (host.clone(), crate::ClockOffset::from_nanos(-jump.as_nanos()));
+                let (host, back) = (
+                    host.clone(),
+                    crate::ClockOffset::from_nanos(-jump.as_nanos()),
+                );
                 Box::new(move || crate::api::jump_clock(&host, back).map_err(|e| e.to_string()))
             }
             Fault::ClockDrift { host, ppm } => {
@@ -117,14 +119,16 @@ impl NemesisActor {
                 })
             }
             network => {
-                let hook = network_faults().ok_or_else(|| {
-                    format!("no network is installed to carry out `{network}`")
-                })?;
+                let hook = network_faults()
+                    .ok_or_else(|| format!("no network is installed to carry out `{network}`"))?;
                 hook.inject(network)?
             }
         };
         self.undos[index] = Some(undo);
-        *w.faults.borrow_mut().entry(fault.kind().as_str()).or_insert(0) += 1;
+        *w.faults
+            .borrow_mut()
+            .entry(fault.kind().as_str())
+            .or_insert(0) += 1;
         let line = format!("fault: {fault} at {}", secs(self.plan[index].at));
         tracing::info!(target: "simnet::nemesis", "{line}");
         w.record(TraceKind::Fault, u32::MAX, kind_index(fault.kind()), &line);

@@ -35,7 +35,9 @@ pub enum FaultKind {
     /// A host's realtime clock steps ahead or behind (as a bad NTP step
     /// would), then steps back.
     ClockJump,
-    /// A host's realtime clock runs fast or slow, then at its old rate.
+    /// A host's realtime clock runs fast or slow, then is corrected: the
+    /// drift (counted from time zero, see `Sim::set_clock_drift`) is taken
+    /// off, so the clock reads what it would have read without it.
     ClockDrift,
 }
 

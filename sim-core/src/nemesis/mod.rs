@@ -35,8 +35,8 @@
 //! every [`mean_gap`](Nemesis::mean_gap) on average (exponential gaps), each
 //! lasting [`mean_duration`](Nemesis::mean_duration) on average, at most
 //! [`max_at_once`](Nemesis::max_at_once) at a time, and then a *quiet
-//! period* ([`quiet_for`](Nemesis::quiet_for)): by its start every fault is
-//! undone (crashed and killed hosts restarted, paused ones resumed,
+//! period* ([`quiet_for`](Nemesis::quiet_for)): at least 1 ms before it
+//! begins every fault is undone (crashed and killed hosts restarted, paused ones resumed,
 //! partitions healed, holds released, links and clocks restored), so a test
 //! can check liveness ("after the faults stop, the cluster converges").
 //! [`quiet_period`] tells code inside the simulation when that is.

@@ -78,10 +78,18 @@ fn draw(
         };
     }
     match kind {
-        FaultKind::Crash => Fault::Crash { host: pick(rng, hosts) },
-        FaultKind::Kill => Fault::Kill { host: pick(rng, hosts) },
-        FaultKind::Pause => Fault::Pause { host: pick(rng, hosts) },
-        FaultKind::Isolate => Fault::Isolate { host: pick(rng, hosts) },
+        FaultKind::Crash => Fault::Crash {
+            host: pick(rng, hosts),
+        },
+        FaultKind::Kill => Fault::Kill {
+            host: pick(rng, hosts),
+        },
+        FaultKind::Pause => Fault::Pause {
+            host: pick(rng, hosts),
+        },
+        FaultKind::Isolate => Fault::Isolate {
+            host: pick(rng, hosts),
+        },
         FaultKind::Split => {
             let mut all = hosts.to_vec();
             all.shuffle(rng);
@@ -95,12 +103,18 @@ fn draw(
             } else {
                 ClockOffset::behind(by)
             };
-            Fault::ClockJump { host: pick(rng, hosts), jump }
+            Fault::ClockJump {
+                host: pick(rng, hosts),
+                jump,
+            }
         }
         _ => {
             let ppm = rng.random_range(100..=1000i64);
             let ppm = if rng.random::<bool>() { ppm } else { -ppm };
-            Fault::ClockDrift { host: pick(rng, hosts), ppm }
+            Fault::ClockDrift {
+                host: pick(rng, hosts),
+                ppm,
+            }
         }
     }
 }
@@ -126,7 +140,7 @@ pub(super) fn schedule(
     let mut active: Vec<(SimTime, Vec<Resource>)> = Vec::new();
     let mut t = start;
     loop {
-        t = t + exponential(rng, nemesis.mean_gap);
+        t += exponential(rng, nemesis.mean_gap);
         active.retain(|(until, _)| *until > t);
         if active.len() >= nemesis.max_at_once {
             // Wait for the first active fault to end.
