@@ -1,4 +1,4 @@
-//! [`buggify!`](crate::buggify): FoundationDB's BUGGIFY, to reach rare
+//! [`buggify!`](macro@crate::buggify): FoundationDB's BUGGIFY, to reach rare
 //! paths on purpose (a short read, an early timeout, a slow disk write).
 //!
 //! Inside a simulation each call site is *enabled* or not for the whole run,
@@ -90,7 +90,7 @@ fn fires_in(w: &World, site: &'static BuggifySite, probability: f64) -> bool {
 }
 
 /// `true` now and then at call sites the seed enables (see
-/// [`buggify`](crate::buggify) the module): `buggify!()` fires with
+/// [`buggify`](mod@crate::buggify) the module): `buggify!()` fires with
 /// probability 0.25 at an enabled site, `buggify!(p)` with probability `p`.
 /// Always `false` outside a simulation.
 ///
