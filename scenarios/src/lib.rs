@@ -39,7 +39,8 @@
 //! [`pingpong`], [`swizzle`]), gRPC
 //! with tonic over sim-net ([`grpc_ping`], on the [`pinger`] service), HTTP
 //! with axum and hyper over sim-net ([`http_allowlist`], the [`p2p_relay`]
-//! variants), and
+//! variants), a replicated store under the built-in fault schedule
+//! checked with properties ([`kv_quorum`]), and
 //! [`broken`], which is broken on purpose to show replay and stays out of
 //! `--all`.
 
@@ -56,6 +57,7 @@ pub mod grpc_caller;
 pub mod grpc_ping;
 pub mod heartbeats;
 pub mod http_allowlist;
+pub mod kv_quorum;
 pub mod memory;
 pub mod p2p_relay;
 pub mod params;
@@ -96,6 +98,8 @@ pub mod guide {
     pub mod sockets {}
     #[doc = include_str!("../../docs/src/names-and-blocking.md")]
     pub mod names_and_blocking {}
+    #[doc = include_str!("../../docs/src/exploring-faults.md")]
+    pub mod exploring_faults {}
     #[doc = include_str!("../../docs/src/internals.md")]
     pub mod internals {}
 }

@@ -66,6 +66,9 @@ pub struct Params {
     pub messages: u32,
     /// Bytes of a stream (`--bytes`).
     pub bytes: u64,
+    /// The built-in fault schedule on, for any scenario (`--faults`; see
+    /// [`crate::registry::Scenario::setup_with`]).
+    pub faults: bool,
 }
 
 impl Default for Params {
@@ -85,6 +88,7 @@ impl Params {
         clients: 8,
         messages: 50,
         bytes: 1 << 20,
+        faults: false,
     };
 
     /// The value of knob `param`.

@@ -16,11 +16,12 @@
 use std::fmt;
 use std::time::Duration;
 
+use sim_core::nemesis::{self, Nemesis};
 use sim_core::{Builder, Harness, Sim};
 
 use crate::params::{Param, Params};
 use crate::{
-    broken, bulk, crash_restart, echo, grpc_ping, heartbeats, http_allowlist, p2p_relay,
+    broken, bulk, crash_restart, echo, grpc_ping, heartbeats, http_allowlist, kv_quorum, p2p_relay,
     partition_heal, pingpong, swizzle, udp_ping,
 };
 
@@ -75,10 +76,19 @@ impl Scenario {
         Harness::new().builder(self.builder(params))
     }
 
-    /// The setup as a closure a [`Harness`] can call once per seed.
+    /// The setup as a closure a [`Harness`] can call once per seed. With
+    /// `params.faults`, it then turns on the built-in fault schedule
+    /// ([`Nemesis`]) over the scenario's server hosts for the scenario's
+    /// whole length, unless the scenario installed one itself.
     pub fn setup_with(&self, params: &Params) -> impl Fn(&mut Sim) + Send + Sync + 'static {
         let (setup, params) = (self.setup, *params);
-        move |sim: &mut Sim| setup(sim, &params)
+        let active = (self.virtual_duration)(&params);
+        move |sim: &mut Sim| {
+            setup(sim, &params);
+            if params.faults && !nemesis::installed(sim) {
+                Nemesis::new().active_for(active).install(sim);
+            }
+        }
     }
 
     /// The exact command line that runs `seed` of this scenario again with
@@ -89,6 +99,9 @@ impl Scenario {
             cmd.push(' ');
             cmd.push_str(&arg);
         }
+        if params.faults {
+            cmd.push_str(" --faults");
+        }
         cmd
     }
 }
@@ -98,7 +111,7 @@ pub fn all() -> &'static [Scenario] {
     &SCENARIOS
 }
 
-static SCENARIOS: [Scenario; 15] = [
+static SCENARIOS: [Scenario; 17] = [
     heartbeats::SCENARIO,
     crash_restart::SCENARIO,
     echo::SCENARIO,
@@ -113,6 +126,8 @@ static SCENARIOS: [Scenario; 15] = [
     p2p_relay::PEER_RESTART,
     p2p_relay::RELAY_CRASH,
     p2p_relay::PARTITION,
+    kv_quorum::SCENARIO,
+    kv_quorum::BROKEN,
     broken::SCENARIO,
 ];
 

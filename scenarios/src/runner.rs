@@ -28,7 +28,10 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use sim_core::artifacts::ArtifactPolicy;
-use sim_core::harness::FailureCause;
+use std::collections::BTreeMap;
+
+use sim_core::harness::{failed_property, tally_properties, FailureCause, PropertyTally};
+use sim_core::nemesis::FaultKind;
 use sim_core::{Harness, RecordOptions, RunReport};
 
 use crate::params::Params;
@@ -68,6 +71,8 @@ pub struct SeedFailure {
     pub wall: Duration,
     /// The folder of the seed's artifacts, if it wrote them.
     pub artifacts: Option<PathBuf>,
+    /// The property that failed the seed, if one did.
+    pub property: Option<String>,
 }
 
 /// Which seeds of a run leave artifacts, and where.
@@ -142,6 +147,31 @@ impl ScenarioRun {
             }
         }
         Some(sim_core::rng::stable_hash(&bytes))
+    }
+
+    /// Every property the seeds met, with the number of seeds that hit it
+    /// and that it failed (see [`sim_core::harness::tally_properties`]).
+    pub fn properties(&self) -> Vec<PropertyTally> {
+        let failed = self.failures().filter_map(|f| f.property.as_deref());
+        tally_properties(self.passed(), failed)
+    }
+
+    /// Faults the built-in schedule injected, by kind, summed over the
+    /// passed seeds; every kind is listed (zero included) when the schedule
+    /// ran, none when it did not.
+    pub fn faults(&self) -> BTreeMap<String, u64> {
+        let mut out = BTreeMap::new();
+        for r in self.passed() {
+            for (kind, n) in &r.faults {
+                *out.entry(kind.clone()).or_insert(0) += n;
+            }
+        }
+        if self.params.faults || !out.is_empty() {
+            for kind in FaultKind::ALL {
+                out.entry(kind.as_str().to_string()).or_insert(0);
+            }
+        }
+        out
     }
 
     /// Events dispatched, summed over the passed seeds.
@@ -246,6 +276,7 @@ pub fn run_seed_with(
     }
     let result = harness.try_run(scenario.setup_with(params));
     let mut written = None;
+    let mut property = None;
     let failure = match result {
         Ok(mut reports) => match reports.pop() {
             Some(report) => return SeedOutcome::Passed(report),
@@ -254,7 +285,10 @@ pub fn run_seed_with(
         Err(f) => {
             written = f.artifacts.clone();
             match f.cause {
-                FailureCause::Run(e) => (e.time.as_nanos(), e.to_string()),
+                FailureCause::Run(e) => {
+                    property = failed_property(&e).map(str::to_string);
+                    (e.time.as_nanos(), e.to_string())
+                }
                 FailureCause::SetupPanicked(m) => (
                     0,
                     format!("seed {seed}: the scenario's setup panicked: {m}"),
@@ -273,6 +307,7 @@ pub fn run_seed_with(
         replay: scenario.replay_command(seed, params),
         wall: started.elapsed(),
         artifacts: written,
+        property,
     })
 }
 

@@ -202,7 +202,8 @@ fn all_runs_every_included_scenario() {
             "p2p-relay",
             "p2p-relay-peer-restart",
             "p2p-relay-relay-crash",
-            "p2p-relay-partition"
+            "p2p-relay-partition",
+            "kv-quorum"
         ]
     );
 

@@ -37,7 +37,7 @@ fn every_scenario_in_all_is_tested() {
         .map(|s| s.name)
         .collect();
     // The network scenarios are tested in tests/network.rs, gRPC in
-    // tests/grpc.rs, HTTP in tests/http.rs.
+    // tests/grpc.rs, HTTP in tests/http.rs, kv-quorum in tests/kv_quorum.rs.
     assert_eq!(
         included,
         [
@@ -54,7 +54,8 @@ fn every_scenario_in_all_is_tested() {
             "p2p-relay",
             "p2p-relay-peer-restart",
             "p2p-relay-relay-crash",
-            "p2p-relay-partition"
+            "p2p-relay-partition",
+            "kv-quorum"
         ]
     );
 }

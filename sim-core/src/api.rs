@@ -65,6 +65,11 @@ impl ClockOffset {
         ClockOffset(-i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
     }
 
+    /// An offset of `nanos` nanoseconds (positive: ahead).
+    pub fn from_nanos(nanos: i64) -> ClockOffset {
+        ClockOffset(nanos)
+    }
+
     /// The offset in nanoseconds (positive: ahead).
     pub fn as_nanos(self) -> i64 {
         self.0

@@ -25,6 +25,7 @@ pub struct Builder {
     pub(crate) record_trace: bool,
     pub(crate) max_events_per_instant: u64,
     pub(crate) blocking_task_limit: Duration,
+    pub(crate) buggify_sites: f64,
 }
 
 impl Default for Builder {
@@ -46,6 +47,7 @@ impl Builder {
             record_trace: false,
             max_events_per_instant: 100_000,
             blocking_task_limit: Duration::from_secs(10),
+            buggify_sites: crate::buggify::DEFAULT_SITES,
         }
     }
 
@@ -109,6 +111,18 @@ impl Builder {
     /// a channel fed by async code, `Handle::block_on`) and never finishes.
     pub fn blocking_task_limit(mut self, limit: Duration) -> Builder {
         self.blocking_task_limit = limit;
+        self
+    }
+
+    /// The fraction of [`buggify!`](crate::buggify!) call sites a run
+    /// enables (default 0.25; 0 turns every site off, 1 turns every one on).
+    /// Values outside `0..=1` are clamped.
+    pub fn buggify(mut self, sites: f64) -> Builder {
+        self.buggify_sites = if sites.is_nan() {
+            0.0
+        } else {
+            sites.clamp(0.0, 1.0)
+        };
         self
     }
 

@@ -70,6 +70,14 @@ pub enum ErrorKind {
     InvalidOperation(String),
     /// The simulator could not do its job (e.g. the OS refused a runtime).
     Internal(String),
+    /// A property failed: an [`always!`](crate::always) was false or an
+    /// [`unreachable!`](crate::unreachable) was reached.
+    PropertyFailed {
+        /// The property's name.
+        property: String,
+        /// What happened, and where.
+        detail: String,
+    },
 }
 
 impl SimError {
@@ -123,6 +131,9 @@ impl fmt::Display for ErrorKind {
             }
             ErrorKind::InvalidOperation(m) => write!(f, "invalid operation: {m}"),
             ErrorKind::Internal(m) => write!(f, "simulator error: {m}"),
+            ErrorKind::PropertyFailed { property, detail } => {
+                write!(f, "property `{property}` failed: {detail}")
+            }
         }
     }
 }

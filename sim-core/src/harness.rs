@@ -14,6 +14,7 @@
 //! | `SIM_SWEEP_SECS=T` | run seeds from the first one on for `T` wall seconds |
 //! | `SIM_ISOLATE=1` | run each seed in a fresh child process |
 //! | `SIM_REGRESSIONS=0` | neither replay nor record `sim-regressions/` (a path: use that folder) |
+//! | `SIM_REQUIRE_COVERAGE=1` / `=0` | a coverage hole fails the sweep / only warns (see [`Harness::require_coverage`]) |
 //!
 //! Results come back in seed order and are the same for any `SIM_JOBS`. On
 //! failure [`Harness::run`] panics with the seed, the cause, and the exact
@@ -35,6 +36,7 @@
 //! ```
 
 mod child;
+mod coverage;
 mod plan;
 mod pool;
 mod regressions;
@@ -54,6 +56,7 @@ use crate::error::SimError;
 use crate::sim::{RunReport, Sim};
 use crate::trace::{first_divergence, Divergence, TraceEvent};
 
+pub use coverage::{coverage_text, failed_property, tally_properties, PropertyTally};
 pub use plan::Shard;
 pub use replay::replay_command;
 pub use sweep::{SeedRun, Sweep};
@@ -73,6 +76,7 @@ pub struct Harness {
     budget: Option<Duration>,
     isolation: Option<Isolation>,
     remember_failures: bool,
+    require_coverage: bool,
 }
 
 /// Where each seed runs.
@@ -169,6 +173,7 @@ impl Harness {
             budget: None,
             isolation: None,
             remember_failures: true,
+            require_coverage: false,
         }
     }
 
@@ -234,6 +239,15 @@ impl Harness {
         self
     }
 
+    /// Whether [`run`](Self::run) fails a sweep that left a coverage hole: a
+    /// `sometimes!` or `reachable!` that no seed hit, or an `always!` that no
+    /// seed evaluated (`SIM_REQUIRE_COVERAGE` overrides). Default: no, the
+    /// holes are printed as a warning.
+    pub fn require_coverage(mut self, require: bool) -> Harness {
+        self.require_coverage = require;
+        self
+    }
+
     /// Ignores the `SIM_*` variables, starts no child process and reads or
     /// writes no regressions file: the harness as a plain library call (for
     /// tests of the harness itself and for runners with their own options).
@@ -263,11 +277,39 @@ impl Harness {
             let line = format!("{}\n", sweep.summary());
             let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
         }
+        // The properties and faults of the sweep, straight to the
+        // terminal as well: what the seeds covered is the point of a sweep.
+        let coverage = sweep.coverage_report();
+        if !coverage.is_empty() {
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), coverage.as_bytes());
+        }
         match sweep.failures().count() {
-            0 => sweep.into_reports(),
+            0 => {}
             1 => panic!("{}", sweep.failures().next().unwrap()),
             _ => panic!("{}", sweep.failure_list()),
         }
+        let require = self
+            .use_env
+            .then(|| plan::env_flag("SIM_REQUIRE_COVERAGE"))
+            .flatten()
+            .unwrap_or(self.require_coverage);
+        let holes = sweep.coverage_holes();
+        if !holes.is_empty() {
+            let names: Vec<String> = holes
+                .iter()
+                .map(|p| format!("{} \"{}\"", p.kind, p.name))
+                .collect();
+            let message = format!(
+                "coverage holes: no seed of {} hit {}",
+                sweep.runs.len(),
+                names.join(", ")
+            );
+            if require {
+                panic!("{message}\n{}", sweep.summary());
+            }
+            eprintln!("simnet: warning: {message}");
+        }
+        sweep.into_reports()
     }
 
     /// Runs every seed; returns the first failure in seed order.

@@ -36,7 +36,11 @@
 //!   the simulation;
 //! - [`Actor`]: how model code such as the network plugs into the scheduler;
 //! - [`Harness`]: seeds from the environment, replay, determinism check;
-//! - [`logging`]: `tracing` output stamped with virtual time and host.
+//! - [`logging`]: `tracing` output stamped with virtual time and host;
+//! - finding bugs without writing a fault loop: [`nemesis`] (a fault
+//!   schedule drawn from the seed), [`buggify!`] (rare paths on purpose),
+//!   [`properties`] (`always!`, `sometimes!`, `reachable!`, `unreachable!`,
+//!   counted over a sweep).
 //!
 //! Linux only (see `sim-clock`).
 
@@ -46,6 +50,7 @@
 mod actor;
 mod api;
 pub mod artifacts;
+pub mod buggify;
 mod builder;
 mod descriptors;
 mod error;
@@ -55,7 +60,9 @@ mod ids;
 pub mod journal;
 mod lifecycle;
 pub mod logging;
+pub mod nemesis;
 mod panics;
+pub mod properties;
 mod queue;
 pub mod rng;
 mod sim;
@@ -79,3 +86,9 @@ pub use journal::RecordOptions;
 pub use rng::{rng, SimRng};
 pub use sim::{HostState, RunReport, Sim};
 pub use sim_clock::SimTime;
+
+/// What the exported macros need from other crates.
+#[doc(hidden)]
+pub mod __private {
+    pub use linkme;
+}

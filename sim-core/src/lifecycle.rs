@@ -63,6 +63,12 @@ impl Sim {
                 self.record_clock(h);
                 Ok(())
             }
+            Command::AddClockDrift(h, ppm) => {
+                let slot = &mut self.hosts[h.index()];
+                slot.clock_drift_ppm = slot.clock_drift_ppm.saturating_add(ppm);
+                self.record_clock(h);
+                Ok(())
+            }
         }
     }
 

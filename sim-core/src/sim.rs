@@ -2,6 +2,7 @@
 
 use std::any::{Any, TypeId};
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::rc::Rc;
 use std::time::Duration;
@@ -16,6 +17,7 @@ use crate::builder::Builder;
 use crate::error::{ErrorKind, SimError};
 use crate::host::{HostFuture, HostSlot, Life, MainOutcome, Role};
 use crate::ids::{ActorId, HostId};
+use crate::properties::PropertyCount;
 use crate::queue::{EventQueue, Target};
 use crate::trace::{TraceEvent, TraceKind};
 use crate::world::{Command, World};
@@ -37,6 +39,12 @@ pub struct RunReport {
     pub trace_hash: u64,
     /// Real time spent running.
     pub wall: Duration,
+    /// What the run saw of each property it evaluated, by name (see
+    /// [`properties`](crate::properties)).
+    pub properties: BTreeMap<String, PropertyCount>,
+    /// Faults the built-in schedule injected, by kind (see
+    /// [`nemesis`](crate::nemesis)).
+    pub faults: BTreeMap<String, u64>,
 }
 
 /// The state of a host as the test sees it.
@@ -126,6 +134,7 @@ impl Sim {
         panics::install_hook();
         crate::descriptors::install();
         let world = Rc::new(World::new(config.seed, config.record_trace));
+        world.buggify.borrow_mut().sites = config.buggify_sites;
         World::install(world.clone());
         let weak = Rc::downgrade(&world);
         sim_clock::set_entropy_source(Box::new(move |buf| {
@@ -323,6 +332,20 @@ impl Sim {
             virtual_time: self.now(),
             trace_hash: self.world.trace.borrow().hash(),
             wall: self.wall.elapsed(),
+            properties: self
+                .world
+                .properties
+                .borrow()
+                .iter()
+                .map(|(name, count)| (name.to_string(), *count))
+                .collect(),
+            faults: self
+                .world
+                .faults
+                .borrow()
+                .iter()
+                .map(|(kind, n)| (kind.to_string(), *n))
+                .collect(),
         }
     }
 
@@ -751,6 +774,12 @@ impl Sim {
                 std::mem::take(&mut *self.world.commands.borrow_mut())
             };
             if self.woken_buf.is_empty() && self.dirty_buf.is_empty() && commands.is_empty() {
+                // A failed property or fault schedule fails the run at the
+                // instant it was found.
+                let pending = self.world.pending_failure.borrow_mut().take();
+                if let Some(e) = pending {
+                    return self.fail(e);
+                }
                 return Ok(());
             }
             // In host order, not wake order: a host's runtime shutdown drops

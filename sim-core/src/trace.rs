@@ -42,6 +42,10 @@ pub enum TraceKind {
     /// everything else due at that instant had run (see
     /// [`Actor::end_of_instant`](crate::Actor::end_of_instant)).
     ActorFinish = 11,
+    /// The fault schedule injected a fault (detail: the kind's index in
+    /// [`FaultKind::ALL`](crate::nemesis::FaultKind::ALL)) or undid one
+    /// (the same, plus `1 << 32`); the subject name is the log line.
+    Fault = 12,
 }
 
 impl fmt::Display for TraceKind {
@@ -58,6 +62,7 @@ impl fmt::Display for TraceKind {
             TraceKind::ClientDone => "client-done",
             TraceKind::Note => "note",
             TraceKind::ActorFinish => "actor-finish",
+            TraceKind::Fault => "fault",
         };
         f.write_str(s)
     }

@@ -16,6 +16,7 @@ use sim_clock::SimTime;
 
 use crate::error::{ErrorKind, SimError};
 use crate::ids::{ActorId, HostId};
+use crate::properties::PropertyCount;
 use crate::rng::Streams;
 use crate::trace::{Trace, TraceKind};
 
@@ -30,6 +31,8 @@ pub(crate) enum Command {
     SetClockOffset(HostId, i64),
     JumpClock(HostId, i64),
     SetClockDrift(HostId, i64),
+    /// Adds to the drift (the fault schedule's drift, undone exactly).
+    AddClockDrift(HostId, i64),
 }
 
 pub(crate) struct World {
@@ -52,6 +55,24 @@ pub(crate) struct World {
     pub(crate) trace: RefCell<Trace>,
     /// Writers of more artifact files (see [`crate::ArtifactSource`]).
     pub(crate) artifact_sources: RefCell<Vec<Rc<dyn crate::artifacts::ArtifactSource>>>,
+    /// What this run saw of each property, by name.
+    pub(crate) properties: RefCell<BTreeMap<&'static str, PropertyCount>>,
+    /// Faults injected by the built-in schedule, by kind.
+    pub(crate) faults: RefCell<BTreeMap<&'static str, u64>>,
+    /// A failure found by code that cannot return one (a property, the
+    /// fault schedule); the scheduler fails the run with it after the
+    /// current event.
+    pub(crate) pending_failure: RefCell<Option<SimError>>,
+    pub(crate) buggify: RefCell<BuggifyState>,
+}
+
+/// The `buggify!` sites of a run: which are enabled, and the draws.
+pub(crate) struct BuggifyState {
+    /// Fraction of sites enabled.
+    pub(crate) sites: f64,
+    /// Enabled or not, by site address (decided on first use).
+    pub(crate) enabled: BTreeMap<usize, bool>,
+    pub(crate) rng: rand_chacha::ChaCha20Rng,
 }
 
 thread_local! {
@@ -74,7 +95,21 @@ impl World {
             streams: RefCell::new(Streams::new(seed)),
             trace: RefCell::new(Trace::new(record_trace)),
             artifact_sources: RefCell::new(Vec::new()),
+            properties: RefCell::new(BTreeMap::new()),
+            faults: RefCell::new(BTreeMap::new()),
+            pending_failure: RefCell::new(None),
+            buggify: RefCell::new(BuggifyState {
+                sites: crate::buggify::DEFAULT_SITES,
+                enabled: BTreeMap::new(),
+                rng: crate::rng::stream(seed, "buggify"),
+            }),
         }
+    }
+
+    /// Fails the run with `e` after the current event (the first such
+    /// failure wins).
+    pub(crate) fn fail_later(&self, e: SimError) {
+        self.pending_failure.borrow_mut().get_or_insert(e);
     }
 
     pub(crate) fn install(world: Rc<World>) {

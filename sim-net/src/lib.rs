@@ -56,6 +56,7 @@ mod ext;
 mod faults;
 mod fd;
 pub mod model;
+mod nemesis;
 mod net;
 mod state;
 mod swizzle;

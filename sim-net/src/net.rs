@@ -141,6 +141,8 @@ impl NetBuilder {
         state.set_actor(id);
         crate::fd::install(&state);
         crate::artifacts::start(&state, sim);
+        // The built-in fault schedule carries out network faults here.
+        sim_core::nemesis::set_network_faults(sim, Rc::new(crate::nemesis::NetFaults));
         Net { _private: () }
     }
 }
@@ -253,6 +255,41 @@ impl Net {
             Band::None,
         );
         Ok(())
+    }
+
+    /// Returns the link from `from` to `to` to the default settings (see
+    /// [`set_default_link`](Self::set_default_link)).
+    pub fn clear_link(&self, from: &str, to: &str) -> io::Result<()> {
+        self.change(|m, s, _| {
+            let (a, b) = Self::pair(s, from, to)?;
+            m.clear_link(a, b);
+            Ok(())
+        })?;
+        self.fault(
+            "clear_link",
+            &[from, to],
+            format!("link {from} -> {to}: default settings"),
+            Band::None,
+        );
+        Ok(())
+    }
+
+    /// The settings of the link from `from` to `to` (its own or the
+    /// default).
+    pub fn link(&self, from: &str, to: &str) -> io::Result<LinkConfig> {
+        self.with(|s| {
+            let (a, b) = Self::pair(s, from, to)?;
+            Ok(s.model.borrow().link_config(a, b).clone())
+        })
+    }
+
+    /// The link's own settings, if [`set_link`](Self::set_link) gave it
+    /// some (`None`: it follows the default).
+    pub(crate) fn own_link(&self, from: &str, to: &str) -> io::Result<Option<LinkConfig>> {
+        self.with(|s| {
+            let (a, b) = Self::pair(s, from, to)?;
+            Ok(s.model.borrow().link_cfg.get(&(a, b)).cloned())
+        })
     }
 
     /// Drops everything sent from `from` to `to` (not the other way).

@@ -12,6 +12,7 @@ use sim_clock::SimTime;
 
 use super::FailureCause;
 use crate::error::{ErrorKind, SimError};
+use crate::properties::{PropertyCount, PropertyKind};
 use crate::sim::RunReport;
 use crate::trace::{TraceEvent, TraceKind};
 
@@ -31,6 +32,10 @@ pub(super) fn encode(outcome: &Outcome) -> String {
                 "virtual_ns": report.virtual_time.as_nanos(),
                 "trace_hash": report.trace_hash,
                 "wall_ns": u64::try_from(report.wall.as_nanos()).unwrap_or(u64::MAX),
+                "properties": report.properties.iter().map(|(name, c)| {
+                    json!([name, c.kind.as_str(), c.evaluations, c.hits])
+                }).collect::<Vec<_>>(),
+                "faults": report.faults,
             },
             "trace": trace.as_ref().map(|t| t.iter().map(event).collect::<Vec<_>>()),
         }),
@@ -65,6 +70,23 @@ pub(super) fn decode(stdout: &str) -> Option<Outcome> {
             virtual_time: SimTime::from_nanos(r["virtual_ns"].as_u64()?),
             trace_hash: r["trace_hash"].as_u64()?,
             wall: Duration::from_nanos(r["wall_ns"].as_u64()?),
+            properties: r["properties"]
+                .as_array()?
+                .iter()
+                .map(|p| {
+                    let count = PropertyCount {
+                        kind: PropertyKind::parse(p[1].as_str()?)?,
+                        evaluations: p[2].as_u64()?,
+                        hits: p[3].as_u64()?,
+                    };
+                    Some((p[0].as_str()?.to_string(), count))
+                })
+                .collect::<Option<_>>()?,
+            faults: r["faults"]
+                .as_object()?
+                .iter()
+                .map(|(k, n)| Some((k.clone(), n.as_u64()?)))
+                .collect::<Option<_>>()?,
         };
         let trace = match v.get("trace") {
             Some(Value::Array(events)) => {
@@ -105,7 +127,7 @@ fn to_event(v: &Value) -> Option<TraceEvent> {
 }
 
 fn trace_kind(n: u64) -> Option<TraceKind> {
-    const KINDS: [TraceKind; 11] = [
+    const KINDS: [TraceKind; 12] = [
         TraceKind::HostStep,
         TraceKind::ActorStep,
         TraceKind::HostStart,
@@ -117,6 +139,7 @@ fn trace_kind(n: u64) -> Option<TraceKind> {
         TraceKind::ClientDone,
         TraceKind::Note,
         TraceKind::ActorFinish,
+        TraceKind::Fault,
     ];
     KINDS.into_iter().find(|k| *k as u64 == n)
 }
@@ -151,6 +174,10 @@ fn error(e: &SimError) -> Value {
         }
         ErrorKind::InvalidOperation(m) => ("invalid_operation", json!(m)),
         ErrorKind::Internal(m) => ("internal", json!(m)),
+        ErrorKind::PropertyFailed { property, detail } => (
+            "property_failed",
+            json!({ "property": property, "detail": detail }),
+        ),
     };
     json!({
         "seed": e.seed,
@@ -191,6 +218,10 @@ fn to_error(v: &Value) -> Option<SimError> {
         },
         "invalid_operation" => ErrorKind::InvalidOperation(text()?),
         "internal" => ErrorKind::Internal(text()?),
+        "property_failed" => ErrorKind::PropertyFailed {
+            property: d["property"].as_str()?.to_string(),
+            detail: d["detail"].as_str()?.to_string(),
+        },
         _ => return None,
     };
     Some(SimError {
@@ -238,6 +269,10 @@ mod tests {
             },
             ErrorKind::InvalidOperation("dup".into()),
             ErrorKind::Internal("os".into()),
+            ErrorKind::PropertyFailed {
+                property: "no lost write".into(),
+                detail: "at src/kv.rs:3".into(),
+            },
         ];
         for kind in kinds {
             let e = SimError {
@@ -261,8 +296,18 @@ mod tests {
             virtual_time: SimTime::from_nanos(u64::MAX - 1),
             trace_hash: u64::MAX,
             wall: Duration::from_micros(5),
+            properties: [(
+                "a \"quoted\" name".to_string(),
+                PropertyCount {
+                    kind: PropertyKind::Sometimes,
+                    evaluations: 7,
+                    hits: u64::MAX,
+                },
+            )]
+            .into(),
+            faults: [("crash".to_string(), 3), ("partition".to_string(), 1)].into(),
         };
-        let events: Vec<TraceEvent> = (1..=11u64)
+        let events: Vec<TraceEvent> = (1..=12u64)
             .map(|k| TraceEvent {
                 time: SimTime::from_nanos(k),
                 kind: trace_kind(k).unwrap(),

@@ -60,6 +60,17 @@ pub struct RunArgs {
     /// Bytes of a stream, for scenarios that read it.
     #[arg(long, default_value_t = Params::DEFAULT.bytes)]
     pub bytes: u64,
+    /// Turn on the built-in fault schedule (crashes, kills, pauses,
+    /// partitions, holds, latency spikes, jitter, loss bursts, clock jumps
+    /// and drift, drawn from the seed) over the scenario's server hosts, for
+    /// the scenario's whole length. Scenarios that install their own keep it.
+    #[arg(long)]
+    pub faults: bool,
+    /// Fail (exit status 1) when a sometimes/reachable property was hit by
+    /// no seed, or an always property evaluated by none (a coverage hole);
+    /// without it a hole is a warning.
+    #[arg(long)]
+    pub require_coverage: bool,
     /// Seeds run at once in a sweep (default: the number of CPUs). Results
     /// do not depend on it: each seed runs alone on a fresh thread.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..1025))]
@@ -90,6 +101,7 @@ impl RunArgs {
             clients: self.clients,
             messages: self.messages,
             bytes: self.bytes,
+            faults: self.faults,
         }
     }
 

@@ -3,10 +3,12 @@
 //! ```text
 //! scenarios list
 //! scenarios run <name>|--all [--seed S] [--seeds N] [--json] [--hosts N] [--virtual-secs N] [--jobs J]
+//!               [--faults] [--require-coverage]
 //!               [--artifacts DIR [--artifacts-all] [--max-events N] [--max-packets N]]
 //! ```
 //!
-//! Exit status: 0 when every seed passed, 1 when any failed, 2 for bad
+//! Exit status: 0 when every seed passed, 1 when any failed (or, with
+//! `--require-coverage`, when a property was never hit), 2 for bad
 //! arguments or an unknown scenario.
 
 mod cli;
@@ -95,6 +97,7 @@ fn run(args: &RunArgs) -> ExitCode {
         runs.push(run);
     }
     let failures: usize = runs.iter().map(|r| r.failures().count()).sum();
+    let holes: usize = runs.iter().map(output::coverage_holes).sum();
     if args.json {
         let json = if args.all {
             serde_json::to_string(&output::AllJson {
@@ -114,7 +117,23 @@ fn run(args: &RunArgs) -> ExitCode {
     } else {
         print_stdout(&format!("{}\n", output::human_total(&runs)));
     }
-    if failures == 0 {
+    if holes > 0 {
+        let verdict = if args.require_coverage {
+            "error"
+        } else {
+            "warning"
+        };
+        eprintln!(
+            "{verdict}: {holes} propert{} never hit by any seed (coverage holes{})",
+            if holes == 1 { "y was" } else { "ies were" },
+            if args.require_coverage {
+                ", failing the run as --require-coverage asks"
+            } else {
+                "; --require-coverage makes them fail the run"
+            }
+        );
+    }
+    if failures == 0 && (holes == 0 || !args.require_coverage) {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use scenarios::runner::{ScenarioRun, SeedOutcome};
 use serde::Serialize;
+use sim_core::harness::coverage_text;
 use sim_core::SimTime;
 
 /// One scenario's results, as JSON.
@@ -26,8 +27,25 @@ pub struct ScenarioJson {
     /// The process's peak resident memory so far (over every scenario run
     /// before this one too).
     peak_rss_bytes: u64,
+    /// Faults the built-in schedule injected, by kind, over the passed
+    /// seeds (every kind, zeros included, when it ran; empty otherwise).
+    faults: BTreeMap<String, u64>,
+    /// Every property the seeds met.
+    properties: Vec<PropertyJson>,
     #[serde(skip_serializing_if = "Option::is_none")]
     runs: Option<Vec<RunJson>>,
+}
+
+#[derive(Debug, Serialize)]
+struct PropertyJson {
+    name: String,
+    kind: &'static str,
+    seeds_hit: u64,
+    failures: u64,
+    /// A sometimes/reachable no seed hit, or an always no seed evaluated.
+    hole: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    location: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -124,6 +142,19 @@ pub fn scenario_json(run: &ScenarioRun) -> ScenarioJson {
         virtual_ns: run.virtual_ns(),
         wall_ms: ms(run.wall),
         peak_rss_bytes: scenarios::memory::peak_rss_bytes(),
+        faults: run.faults(),
+        properties: run
+            .properties()
+            .into_iter()
+            .map(|p| PropertyJson {
+                hole: p.is_hole(),
+                kind: p.kind.as_str(),
+                name: p.name,
+                seeds_hit: p.seeds_hit,
+                failures: p.failures,
+                location: p.location,
+            })
+            .collect(),
         runs,
     }
 }
@@ -167,7 +198,16 @@ pub fn human(run: &ScenarioRun) -> String {
         run.wall.as_secs_f64(),
         scenarios::memory::peak_rss_bytes() as f64 / (1024.0 * 1024.0),
     ));
+    let coverage = coverage_text(&run.properties(), &run.faults(), seeds.len());
+    for line in coverage.lines() {
+        out.push_str(&format!("  {line}\n"));
+    }
     out
+}
+
+/// The properties of `run` that no seed hit (coverage holes).
+pub fn coverage_holes(run: &ScenarioRun) -> usize {
+    run.properties().iter().filter(|p| p.is_hole()).count()
 }
 
 /// The closing line of the human output.
