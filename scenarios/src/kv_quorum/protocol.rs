@@ -15,8 +15,8 @@
 use std::io;
 use std::time::Duration;
 
-use sim_net::TcpStream;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
 
 use super::PORT;
 

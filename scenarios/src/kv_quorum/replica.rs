@@ -10,8 +10,8 @@ use std::task::Poll;
 use std::time::Duration;
 
 use sim_core::{buggify, sometimes};
-use sim_net::{TcpListener, TcpStream};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
 
 use super::protocol::{ask, ask_line, bad, Versioned};
 use super::PORT;
