@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use sim_core::nemesis::{FaultKind, Nemesis};
 use sim_core::{Harness, Sim};
-use sim_net::{LinkConfig, Net, TcpListener, TcpStream};
+use sim_net::{LinkConfig, Net};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 
 const HOSTS: [&str; 3] = ["n1", "n2", "n3"];
 const PORT: u16 = 7000;
