@@ -9,8 +9,8 @@ use std::time::Duration;
 use sim_core::harness::{Isolation, Sweep};
 use sim_core::{Harness, Sim};
 use sim_net::Net;
-use tokio::net::{TcpListener, TcpStream};
 use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
 use user_project::{session, Journal};
 
 const PORT: u16 = 4000;
