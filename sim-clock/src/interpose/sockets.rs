@@ -19,7 +19,7 @@ use super::refuse::{refuse, unsupported, would_block};
 use super::set_errno;
 use super::sockaddr;
 use crate::thread_state::is_sim_thread;
-use crate::vfd::{self, Errno, OpenFile, VirtualSocket};
+use crate::vfd::{self, Errno, OpenFile, VirtualFile, VirtualSocket};
 
 /// Flags of `send`/`recv` the simulator understands. `MSG_NOSIGNAL` has
 /// nothing to do (no signal is ever raised), `MSG_WAITALL` and `MSG_MORE`
@@ -32,6 +32,17 @@ const RECV_FLAGS: libc::c_int =
 /// A simulated host is running on this thread (or its runtime is built).
 fn in_host() -> bool {
     is_sim_thread() && vfd::current_owner() != vfd::NO_OWNER
+}
+
+/// Installs `file` under a new descriptor with the `SOCK_NONBLOCK` and
+/// `SOCK_CLOEXEC` bits of `flags` (as `socket` and `accept4` take them).
+fn open_with_flags(file: Rc<dyn VirtualFile>, flags: libc::c_int) -> Result<libc::c_int, Errno> {
+    let status = if flags & libc::SOCK_NONBLOCK != 0 {
+        libc::O_RDWR | libc::O_NONBLOCK
+    } else {
+        libc::O_RDWR
+    };
+    vfd::open(file, status, flags & libc::SOCK_CLOEXEC != 0)
 }
 
 /// `socket(2)`: a virtual socket inside a host, the kernel's elsewhere.
@@ -75,13 +86,7 @@ pub(crate) fn socket(domain: libc::c_int, ty: libc::c_int, protocol: libc::c_int
             return -1;
         }
     };
-    let status = libc::O_RDWR
-        | if flags & libc::SOCK_NONBLOCK != 0 {
-            libc::O_NONBLOCK
-        } else {
-            0
-        };
-    match vfd::open(file, status, flags & libc::SOCK_CLOEXEC != 0) {
+    match open_with_flags(file, flags) {
         Ok(fd) => fd,
         Err(e) => {
             set_errno(e);
@@ -228,13 +233,7 @@ pub(crate) fn accept4(
             return -1;
         }
     };
-    let status = libc::O_RDWR
-        | if flags & libc::SOCK_NONBLOCK != 0 {
-            libc::O_NONBLOCK
-        } else {
-            0
-        };
-    match vfd::open(file, status, flags & libc::SOCK_CLOEXEC != 0) {
+    match open_with_flags(file, flags) {
         Ok(new) => {
             // SAFETY: the caller's buffer and length.
             unsafe { sockaddr::write(peer, addr, len) };
