@@ -44,6 +44,11 @@ pub enum ErrorKind {
         limit: Duration,
         /// Clients that had not finished.
         waiting: Vec<String>,
+        /// Hosts that kept their runtime busy at the current virtual
+        /// instant (time stood still while the wall clock ran out): usually
+        /// a task that retries at once, without awaiting anything that
+        /// takes virtual time.
+        busy: Vec<String>,
     },
     /// No event is left (every host idle with no timer) while clients wait.
     Deadlock {
@@ -111,11 +116,27 @@ impl fmt::Display for ErrorKind {
                 "virtual time limit of {limit:?} reached; clients still running: {}",
                 list(waiting)
             ),
-            ErrorKind::WallClockLimit { limit, waiting } => write!(
-                f,
-                "wall-clock limit of {limit:?} reached; clients still running: {}",
-                list(waiting)
-            ),
+            ErrorKind::WallClockLimit {
+                limit,
+                waiting,
+                busy,
+            } => {
+                write!(
+                    f,
+                    "wall-clock limit of {limit:?} reached; clients still running: {}",
+                    list(waiting)
+                )?;
+                if !busy.is_empty() {
+                    write!(
+                        f,
+                        "; virtual time stood still while these hosts stayed busy: {} (a task \
+                         that retries at once, e.g. after an accept or read error, without \
+                         awaiting a timer?)",
+                        list(busy)
+                    )?;
+                }
+                Ok(())
+            }
             ErrorKind::Deadlock { waiting } => write!(
                 f,
                 "deadlock: no event left (every host idle, no timer armed) while clients wait: {}",

@@ -537,6 +537,14 @@ impl Sim {
         self.config.max_events_per_instant.saturating_add(per_host)
     }
 
+    /// The hosts that reported `Busy` at the current instant.
+    fn busy_host_names(&self) -> Vec<String> {
+        self.busy_now
+            .iter()
+            .map(|h| self.hosts[h.index()].name.clone())
+            .collect()
+    }
+
     fn dispatch_next(&mut self) -> Result<(), SimError> {
         if let Some(e) = &self.failure {
             return Err(e.clone());
@@ -552,11 +560,7 @@ impl Sim {
         self.instant_events += 1;
         self.events += 1;
         if self.instant_events > self.livelock_limit() {
-            let busy = self
-                .busy_now
-                .iter()
-                .map(|h| self.hosts[h.index()].name.clone())
-                .collect();
+            let busy = self.busy_host_names();
             let kind = ErrorKind::Livelock {
                 events: self.instant_events,
                 busy,
@@ -564,13 +568,20 @@ impl Sim {
             let e = self.world.error(None, kind);
             return self.fail(e);
         }
-        if self.events % WALL_CHECK_EVERY == 0 {
+        // Every event while a host is busy at this instant: one busy step
+        // may take a long wall time (a task retrying an error at once runs
+        // until tokio's budget and the busy-park limit stop it).
+        if self.events % WALL_CHECK_EVERY == 0 || !self.busy_now.is_empty() {
             if let Some(limit) = self.config.wall_clock_limit {
                 if self.wall.elapsed() > limit {
                     let waiting = self.waiting_clients();
-                    let e = self
-                        .world
-                        .error(None, ErrorKind::WallClockLimit { limit, waiting });
+                    let busy = self.busy_host_names();
+                    let kind = ErrorKind::WallClockLimit {
+                        limit,
+                        waiting,
+                        busy,
+                    };
+                    let e = self.world.error(None, kind);
                     return self.fail(e);
                 }
             }

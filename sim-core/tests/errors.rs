@@ -209,6 +209,37 @@ fn the_wall_clock_limit_stops_a_runaway_run() {
     );
 }
 
+/// A host that retries at once (axum's accept loop on a lasting
+/// connection error, say) keeps virtual time still: the wall-clock limit is
+/// checked after each of its busy steps, and the error names it.
+#[test]
+fn the_wall_clock_limit_names_a_host_that_keeps_time_still() {
+    let e = fails(Builder::new().wall_clock_limit(Duration::ZERO), |sim| {
+        sim.host("spinner", || async {
+            loop {
+                tokio::task::yield_now().await;
+            }
+        });
+        sim.client("waiter", async {
+            tokio::time::sleep(ms(10)).await;
+            Ok(())
+        });
+    });
+    match &e.kind {
+        ErrorKind::WallClockLimit { waiting, busy, .. } => {
+            assert_eq!(waiting, &["waiter".to_string()], "{e}");
+            assert_eq!(busy, &["spinner".to_string()], "{e}");
+        }
+        other => panic!("expected the wall-clock limit, got {other:?}: {e}"),
+    }
+    assert_eq!(e.time, SimTime::ZERO, "{e}");
+    let message = e.to_string();
+    assert!(
+        message.contains("virtual time stood still while these hosts stayed busy: `spinner`"),
+        "{message}"
+    );
+}
+
 #[test]
 fn misuse_gets_clear_errors() {
     let e = fails(Builder::new(), |sim| {

@@ -56,6 +56,11 @@ pub trait SocketExt: AsRawFd {
     }
 
     /// Makes `accept` on a listener fail with `err` until cleared.
+    ///
+    /// The error lasts, where Linux reports a connection error
+    /// (`ECONNABORTED`) once per connection: a server that retries such an
+    /// error at once (axum's accept loop does) keeps virtual time still
+    /// until the wall-clock limit ends the run, naming the busy host.
     fn set_accept_error(&self, err: Option<InjectedError>) -> io::Result<()> {
         set_fault(self.as_raw_fd(), FaultOp::Accept, err)
     }

@@ -161,9 +161,13 @@ fn error(e: &SimError) -> Value {
             "time_limit",
             json!({ "limit_ns": limit.as_nanos() as u64, "waiting": waiting }),
         ),
-        ErrorKind::WallClockLimit { limit, waiting } => (
+        ErrorKind::WallClockLimit {
+            limit,
+            waiting,
+            busy,
+        } => (
             "wall_clock_limit",
-            json!({ "limit_ns": limit.as_nanos() as u64, "waiting": waiting }),
+            json!({ "limit_ns": limit.as_nanos() as u64, "waiting": waiting, "busy": busy }),
         ),
         ErrorKind::Deadlock { waiting } => ("deadlock", json!({ "waiting": waiting })),
         ErrorKind::Livelock { events, busy } => {
@@ -204,6 +208,7 @@ fn to_error(v: &Value) -> Option<SimError> {
         "wall_clock_limit" => ErrorKind::WallClockLimit {
             limit: limit()?,
             waiting: names(&d["waiting"])?,
+            busy: names(&d["busy"])?,
         },
         "deadlock" => ErrorKind::Deadlock {
             waiting: names(&d["waiting"])?,
@@ -255,6 +260,7 @@ mod tests {
             ErrorKind::WallClockLimit {
                 limit: Duration::from_millis(7),
                 waiting: vec![],
+                busy: vec!["spinner".into()],
             },
             ErrorKind::Deadlock {
                 waiting: vec!["a".into(), "b".into()],
