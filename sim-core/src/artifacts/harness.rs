@@ -117,9 +117,9 @@ impl Harness {
 /// What a recording seed does on its own thread: start the journal, and
 /// capture log lines into it while the run lasts. Returns the guard of the
 /// thread's log subscriber.
-pub(crate) fn start(sim: &mut Sim, options: RecordOptions) -> tracing::subscriber::DefaultGuard {
+pub(crate) fn start(sim: &mut Sim, options: RecordOptions) -> tracing::dispatcher::DefaultGuard {
     sim.record_artifacts(options);
-    tracing::subscriber::set_default(super::log_subscriber())
+    tracing::dispatcher::set_default(&super::log_layer::recording_dispatch())
 }
 
 /// Writes the artifacts after the run; a failure to write is reported on

@@ -2,10 +2,11 @@
 //! with its level, target and fields, stamped with virtual time and host.
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 use tracing::field::{Field, Visit};
-use tracing::{Event, Subscriber};
+use tracing::{Dispatch, Event, Subscriber};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{EnvFilter, Layer};
@@ -69,4 +70,25 @@ pub fn subscriber() -> impl Subscriber + Send + Sync {
     tracing_subscriber::registry()
         .with(crate::logging::layer())
         .with(JournalLayer.with_filter(filter))
+}
+
+/// The one dispatcher every recording thread of the process installs as its
+/// default, made from [`subscriber`] when the first recording starts (so
+/// `SIM_ARTIFACTS_LOG` and `RUST_LOG` are read then).
+///
+/// Why one, kept for the life of the process: `tracing` caches, per call
+/// site, whether any live dispatcher wants its events, and a dispatcher
+/// made and dropped per run races with call sites registered on other
+/// threads (a parallel sweep's seeds, other tests): a cache computed from a
+/// snapshot in which the recording's dispatcher was missing, or already
+/// gone, silences that call site for the recording, and the log line never
+/// reaches the journal. A dispatcher that never goes away is in every
+/// snapshot taken after it was made; [`recording_dispatch`] also rebuilds
+/// the cache each time a recording starts, which repairs what a snapshot
+/// older than it may have cached.
+pub(crate) fn recording_dispatch() -> Dispatch {
+    static DISPATCH: OnceLock<Dispatch> = OnceLock::new();
+    let dispatch = DISPATCH.get_or_init(|| Dispatch::new(subscriber())).clone();
+    tracing::callsite::rebuild_interest_cache();
+    dispatch
 }
