@@ -89,9 +89,6 @@ fn axum_retries_accept_errors_of_a_tokio_listener_until_they_clear() {
                 tokio::time::timeout(Duration::from_millis(2500), Listener::accept(&mut listener))
                     .await;
             assert!(waited.is_err(), "accept returned while the error lasted");
-            // (An error of one connection, ECONNABORTED, axum retries at
-            // once, as it should: on Linux it comes once per connection. An
-            // injected one lasts until cleared, so it is not tried here.)
             listener.set_accept_error(None)?;
             let app = axum::Router::new().route("/", axum::routing::get(|| async { "up" }));
             axum::serve(listener, app).await?;
@@ -110,6 +107,50 @@ fn axum_retries_accept_errors_of_a_tokio_listener_until_they_clear() {
                 "{:?}",
                 t0.elapsed()
             );
+            Ok(())
+        });
+        Net::install(sim);
+    });
+}
+
+#[test]
+fn axum_retries_a_connection_error_at_once_and_serves_the_next_connection() {
+    use std::os::fd::{AsRawFd, BorrowedFd};
+    sim_core::logging::init();
+    Harness::new().ignore_env().run(|sim| {
+        sim.host("api", || async {
+            let listener = TcpListener::bind("0.0.0.0:80").await?;
+            // An error of one connection (ECONNABORTED): as on Linux, each
+            // takes the connection it is about; axum logs it and accepts
+            // again at once, which waits for the next connection.
+            let aborted = InjectedError::new(io::ErrorKind::ConnectionAborted, "aborted");
+            listener.set_accept_error(Some(aborted))?;
+            let fd = listener.as_raw_fd();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                // SAFETY: axum::serve below keeps the listener open for the
+                // life of the host.
+                let listener = unsafe { BorrowedFd::borrow_raw(fd) };
+                listener.set_accept_error(None).unwrap();
+            });
+            let app = axum::Router::new().route("/", axum::routing::get(|| async { "up" }));
+            axum::serve(listener, app).await?;
+            Ok(())
+        });
+        sim.client("client", async {
+            let t0 = tokio::time::Instant::now();
+            let client = web::client();
+            let refused = client.get("http://api/".parse()?).await;
+            assert!(refused.is_err(), "the aborted connection answered");
+            // Reset by the listener's side, not answered once the error cleared.
+            assert!(
+                t0.elapsed() < Duration::from_millis(500),
+                "{:?}",
+                t0.elapsed()
+            );
+            tokio::time::sleep_until(t0 + Duration::from_millis(600)).await;
+            let response = client.get("http://api/".parse()?).await?;
+            assert_eq!(response.status(), 200);
             Ok(())
         });
         Net::install(sim);

@@ -57,10 +57,16 @@ pub trait SocketExt: AsRawFd {
 
     /// Makes `accept` on a listener fail with `err` until cleared.
     ///
-    /// The error lasts, where Linux reports a connection error
-    /// (`ECONNABORTED`) once per connection: a server that retries such an
-    /// error at once (axum's accept loop does) keeps virtual time still
-    /// until the wall-clock limit ends the run, naming the busy host.
+    /// An error of a connection's kind (`ConnectionAborted`,
+    /// `ConnectionReset`, `NetworkDown`, `NetworkUnreachable`,
+    /// `HostUnreachable`) comes as Linux reports `ECONNABORTED`: once per
+    /// queued connection, which it takes (the listener's side resets it,
+    /// so its peer reads `ECONNRESET`); with nothing queued, `accept`
+    /// waits, so a server that retries such an error at once (axum's
+    /// accept loop does) does not spin. Any other kind (a listener's own
+    /// error, as `EMFILE` is on Linux: `OutOfMemory` gives `ENOMEM`) fails
+    /// every `accept` at once, wakes a waiting one, and leaves queued
+    /// connections queued.
     fn set_accept_error(&self, err: Option<InjectedError>) -> io::Result<()> {
         set_fault(self.as_raw_fd(), FaultOp::Accept, err)
     }

@@ -12,7 +12,7 @@ use sim_clock::vfd::{self, Errno, Readiness, VirtualFile, VirtualSocket, Watcher
 
 use super::errno::check;
 use super::options::Options;
-use crate::model::{FaultOp, Network, NodeId, SocketId, Time};
+use crate::model::{Network, NodeId, SocketId, Time};
 use crate::state::NetState;
 
 /// Where the socket is in its life, and its socket in the model.
@@ -220,7 +220,7 @@ impl VirtualFile for FdSocket {
             // Linux's answer for a TCP socket in state CLOSE.
             Phase::Fresh | Phase::Bound(_) => libc::EPOLLOUT | libc::EPOLLHUP,
             Phase::Listening(id) => {
-                if m.can_accept(id) || m.has_fault(id, FaultOp::Accept) {
+                if m.can_accept(id) || m.accept_fails_unqueued(id) {
                     libc::EPOLLIN | libc::EPOLLRDNORM
                 } else {
                     0

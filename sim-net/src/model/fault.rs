@@ -1,5 +1,8 @@
 //! Socket-level fault injection, after Go's `testing/nettest` proposal: an error that
 //! the next read, write, accept or close of one socket returns until cleared.
+//! An accept error of a connection's kind comes once per queued connection
+//! and takes it, as Linux's `ECONNABORTED` does (see
+//! [`SocketFaults::accept_error_takes_connection`]).
 
 use std::io;
 
@@ -73,6 +76,18 @@ impl SocketFaults {
         }
     }
 
+    /// Whether the injected accept error is one that a connection causes
+    /// on Linux (`ECONNABORTED`, `ECONNRESET`, and the network errors
+    /// `accept` passes on from a pending connection: `ENETDOWN`,
+    /// `ENETUNREACH`, `EHOSTUNREACH`). Such an error comes with a queued
+    /// connection and takes it; any other (`EMFILE`, `ENOMEM`, ...) is
+    /// returned by every `accept`, queued connections or not.
+    pub(crate) fn accept_error_takes_connection(&self) -> bool {
+        self.accept
+            .as_ref()
+            .is_some_and(|e| is_connection_error(e.kind))
+    }
+
     pub(crate) fn check(&self, op: FaultOp) -> io::Result<()> {
         let slot = match op {
             FaultOp::Read => &self.read,
@@ -85,4 +100,16 @@ impl SocketFaults {
             None => Ok(()),
         }
     }
+}
+
+/// The error kinds Linux's `accept` reports for one pending connection.
+fn is_connection_error(kind: io::ErrorKind) -> bool {
+    matches!(
+        kind,
+        io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::NetworkDown
+            | io::ErrorKind::NetworkUnreachable
+            | io::ErrorKind::HostUnreachable
+    )
 }

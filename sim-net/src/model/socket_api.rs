@@ -108,7 +108,9 @@ impl Network {
         self.set_fault(id, FaultOp::Write, err)
     }
 
-    /// Error for the next accepts until cleared.
+    /// Error for the next accepts until cleared (one of a connection's
+    /// kinds, such as `ConnectionAborted`, only with a connection queued,
+    /// which it takes and resets: see [`crate::SocketExt::set_accept_error`]).
     pub fn set_accept_error(&mut self, id: SocketId, err: Option<InjectedError>) -> io::Result<()> {
         self.set_fault(id, FaultOp::Accept, err)
     }
@@ -152,6 +154,14 @@ impl Network {
     /// Whether an injected error is set for `op` on socket `id`.
     pub fn has_fault(&self, id: SocketId, op: FaultOp) -> bool {
         self.sockets.get(&id).is_some_and(|e| e.faults.is_set(op))
+    }
+
+    /// An injected accept error that `accept` returns with no connection
+    /// queued (`EMFILE`-like, not one of a connection's errors).
+    pub fn accept_fails_unqueued(&self, id: SocketId) -> bool {
+        self.sockets.get(&id).is_some_and(|e| {
+            e.faults.is_set(FaultOp::Accept) && !e.faults.accept_error_takes_connection()
+        })
     }
 
     /// A connection is waiting to be accepted (an injected accept error does

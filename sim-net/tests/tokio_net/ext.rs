@@ -54,11 +54,52 @@ fn an_injected_accept_error_wakes_a_waiting_accept() {
                 tokio::spawn(async move { listener.accept().await.map(|_| now()) })
             };
             tokio::time::sleep(ms(5)).await;
-            listener
-                .set_accept_error(Some(InjectedError::new(ErrorKind::ConnectionAborted, "x")))?;
+            // A listener's own error (EMFILE-like), not a connection's.
+            listener.set_accept_error(Some(InjectedError::new(ErrorKind::OutOfMemory, "x")))?;
             let err = waiting.await.unwrap().unwrap_err();
-            assert_eq!(err.kind(), ErrorKind::ConnectionAborted);
+            assert_eq!(err.raw_os_error(), Some(libc::ENOMEM));
             assert_eq!(now(), ms(5), "the waiting accept fails at the same instant");
+            Ok(())
+        });
+        install(sim, 10);
+    });
+}
+
+#[test]
+fn an_injected_connection_error_takes_one_queued_connection_as_linux_does() {
+    run(|sim| {
+        sim.host("server", || async {
+            let listener = TcpListener::bind("0.0.0.0:80").await?;
+            listener.set_accept_error(Some(InjectedError::new(
+                ErrorKind::ConnectionAborted,
+                "aborted",
+            )))?;
+            // The first client's final ACK queues its connection at 30 ms;
+            // until then there is nothing to fail.
+            let err = listener.accept().await.unwrap_err();
+            assert_eq!(err.raw_os_error(), Some(libc::ECONNABORTED));
+            assert_eq!(now(), ms(30));
+            assert!(!listener.can_accept(), "the aborted connection is gone");
+            // The error lasts, but with nothing queued accept waits: an
+            // accept loop that retries at once does not spin.
+            let waited = tokio::time::timeout(ms(20), listener.accept()).await;
+            assert!(waited.is_err(), "accept returned with nothing queued");
+            listener.set_accept_error(None)?;
+            let (mut s, _) = listener.accept().await?;
+            assert_eq!(now(), ms(70), "the second connection, queued at 70 ms");
+            s.write_all(b"ok").await?;
+            std::future::pending().await
+        });
+        sim.client("client", async {
+            let mut first = TcpStream::connect("10.0.0.1:80").await?;
+            // The listener's side reset it at 30 ms.
+            let err = first.read(&mut [0u8; 4]).await.unwrap_err();
+            assert_eq!(err.raw_os_error(), Some(libc::ECONNRESET));
+            assert_eq!(now(), ms(40));
+            let mut second = TcpStream::connect("10.0.0.1:80").await?;
+            let mut buf = [0u8; 2];
+            second.read_exact(&mut buf).await?;
+            assert_eq!(&buf, b"ok");
             Ok(())
         });
         install(sim, 10);

@@ -225,13 +225,29 @@ impl Network {
         listener: SocketId,
     ) -> io::Result<(SocketId, SocketAddr)> {
         self.touch(now);
-        self.entry(listener)?.faults.check(FaultOp::Accept)?;
+        let faults = &self.entry(listener)?.faults;
+        let injected = faults.check(FaultOp::Accept).err();
+        let per_connection = faults.accept_error_takes_connection();
+        match injected {
+            Some(e) if !per_connection => return Err(e),
+            _ => {}
+        }
         let l = self.listener_mut(listener)?;
         let Some(child) = l.accept_queue.pop_front() else {
             return Err(io::ErrorKind::WouldBlock.into());
         };
         let c = self.conn_mut(child)?;
         c.parent = None;
+        if let Some(e) = injected {
+            // As Linux hands out ECONNABORTED: the connection it was about
+            // is gone. Here the listener's side resets it, so the peer
+            // learns it too.
+            c.orphaned = true;
+            c.abort(now);
+            self.flush_conn(now, child);
+            return Err(e);
+        }
+        let c = self.conn(child)?;
         Ok((child, c.app_remote()))
     }
 
