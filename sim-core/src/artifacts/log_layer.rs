@@ -76,19 +76,30 @@ pub fn subscriber() -> impl Subscriber + Send + Sync {
 /// default, made from [`subscriber`] when the first recording starts (so
 /// `SIM_ARTIFACTS_LOG` and `RUST_LOG` are read then).
 ///
-/// Why one, kept for the life of the process: `tracing` caches, per call
-/// site, whether any live dispatcher wants its events, and a dispatcher
-/// made and dropped per run races with call sites registered on other
-/// threads (a parallel sweep's seeds, other tests): a cache computed from a
-/// snapshot in which the recording's dispatcher was missing, or already
-/// gone, silences that call site for the recording, and the log line never
-/// reaches the journal. A dispatcher that never goes away is in every
-/// snapshot taken after it was made; [`recording_dispatch`] also rebuilds
-/// the cache each time a recording starts, which repairs what a snapshot
-/// older than it may have cached.
+/// `tracing` caches, per call site, whether any dispatcher wants its
+/// events, and two of its rules make a dispatcher made per run lose log
+/// lines when other threads run beside it (a parallel sweep's seeds, other
+/// tests):
+/// - while exactly one dispatcher is registered, the cache is computed from
+///   whatever dispatcher is the default *of the thread that computes it*:
+///   a call site first reached on a thread that does not record, or a
+///   cache rebuilt there, is cached as unwanted, for the recording too;
+/// - a cache computed from a snapshot in which the recording's dispatcher
+///   was missing, or already dropped, silences the call site.
+///
+/// So two dispatchers are made once and kept for the life of the process:
+/// this one and an inert one (`NoSubscriber`), which keeps `tracing` on
+/// its list of dispatchers, the same from every thread; and the cache is
+/// rebuilt each time a recording starts, which repairs what a snapshot
+/// older than them may have cached.
 pub(crate) fn recording_dispatch() -> Dispatch {
-    static DISPATCH: OnceLock<Dispatch> = OnceLock::new();
-    let dispatch = DISPATCH.get_or_init(|| Dispatch::new(subscriber())).clone();
+    static DISPATCHES: OnceLock<(Dispatch, Dispatch)> = OnceLock::new();
+    let (recording, _inert) = DISPATCHES.get_or_init(|| {
+        (
+            Dispatch::new(subscriber()),
+            Dispatch::new(tracing::subscriber::NoSubscriber::default()),
+        )
+    });
     tracing::callsite::rebuild_interest_cache();
-    dispatch
+    recording.clone()
 }
