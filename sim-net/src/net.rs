@@ -98,6 +98,8 @@ impl NetBuilder {
     /// the host (seen as `[::ffff:a.b.c.d]` addresses) and holds port `p` for
     /// IPv4 too. `true` makes `[::]` sockets IPv6 only, so that a server can
     /// bind `0.0.0.0:p` and `[::]:p` side by side, one listener per family.
+    /// It is the default of each socket's `IPV6_V6ONLY`, which a socket may
+    /// change before `bind` (socket2's `set_only_v6`), as on Linux.
     pub fn bindv6only(mut self, v6only: bool) -> NetBuilder {
         self.config.bindv6only = v6only;
         self

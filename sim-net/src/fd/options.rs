@@ -287,20 +287,11 @@ impl FdSocket {
             }
             (libc::IPPROTO_IPV6, libc::IPV6_V6ONLY) if self.v6 => {
                 let on = int_of(value)? != 0;
+                // Linux's do_ipv6_setsockopt: only before the socket is bound.
                 if self.phase() != Phase::Fresh {
                     return Err(libc::EINVAL);
                 }
-                if on != self.opts.borrow().v6only {
-                    return unmodelled(
-                        "setsockopt",
-                        format!(
-                            "IPV6_V6ONLY={} on one socket: the simulator sets it for the whole \
-                             network (NetBuilder::bindv6only)",
-                            on as u8
-                        ),
-                        libc::ENOPROTOOPT,
-                    );
-                }
+                self.opts.borrow_mut().v6only = on;
             }
             (libc::IPPROTO_IP, _) | (libc::IPPROTO_IPV6, _) if tcp => {
                 return unmodelled(

@@ -127,6 +127,13 @@ impl FdSocket {
         self.net.op(f)
     }
 
+    /// [`op`](Self::op) for a call that makes the model socket (bind,
+    /// listen, connect): it gets this socket's `IPV6_V6ONLY`.
+    pub(super) fn op_creating<R>(&self, f: impl FnOnce(&mut Network, Time) -> R) -> R {
+        let v6only = self.v6 && self.opts.borrow().v6only;
+        self.net.op(|m, now| m.with_v6only(v6only, |m| f(m, now)))
+    }
+
     /// The unspecified address of this socket's family, port 0.
     pub(super) fn unspecified(&self) -> SocketAddr {
         if self.v6 {

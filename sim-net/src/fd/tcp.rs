@@ -18,7 +18,7 @@ impl FdSocket {
     pub(super) fn tcp_bind(&self, addr: SocketAddr) -> Result<(), Errno> {
         let reuse = self.opts.borrow().reuse_addr;
         let node = self.node;
-        let id = model(self.op(|m, now| m.tcp_bind(now, node, addr, reuse)))?;
+        let id = model(self.op_creating(|m, now| m.tcp_bind(now, node, addr, reuse)))?;
         self.set_phase(Phase::Bound(id));
         Ok(())
     }
@@ -31,11 +31,11 @@ impl FdSocket {
         let node = self.node;
         let unbound = self.unspecified();
         let id = match self.phase() {
-            Phase::Fresh => {
-                model(self.op(|m, now| m.tcp_listen_with(now, node, unbound, backlog, cfg)))?
-            }
+            Phase::Fresh => model(
+                self.op_creating(|m, now| m.tcp_listen_with(now, node, unbound, backlog, cfg)),
+            )?,
             Phase::Bound(bound) => {
-                let id = model(self.op(|m, now| {
+                let id = model(self.op_creating(|m, now| {
                     let addr = m.tcp_take_bound(bound)?;
                     m.tcp_listen_with(now, node, addr, backlog, cfg)
                 }));
@@ -69,7 +69,7 @@ impl FdSocket {
         };
         let cfg = self.tcp_config();
         let node = self.node;
-        let r = self.op(|m, now| {
+        let r = self.op_creating(|m, now| {
             let local = match local {
                 Some(id) => Some(m.tcp_take_bound(id)?),
                 None => None,

@@ -13,7 +13,7 @@ use crate::model::SocketId;
 impl FdSocket {
     pub(super) fn udp_bind(&self, addr: SocketAddr) -> Result<(), Errno> {
         let node = self.node;
-        let id = model(self.op(|m, now| m.udp_bind(now, node, addr)))?;
+        let id = model(self.op_creating(|m, now| m.udp_bind(now, node, addr)))?;
         self.set_phase(Phase::Udp(id));
         self.apply_udp_options(id);
         Ok(())

@@ -126,7 +126,9 @@ pub struct NetConfig {
     /// address, and `[::]:p` conflicts with every IPv4 binding of `p`
     /// (`AddrInUse`). `true` makes `[::]` sockets IPv6 only: no IPv4 through
     /// them, no conflict with IPv4 ports, and IPv4-mapped addresses are
-    /// refused. (tokio's sockets have no `set_only_v6`, so this is the knob.)
+    /// refused. This is the default of each socket's `IPV6_V6ONLY`, which a
+    /// socket may change before it is bound (socket2's `set_only_v6`; see
+    /// [`Network::with_v6only`](super::Network::with_v6only)).
     pub bindv6only: bool,
 }
 

@@ -7,8 +7,9 @@
 //! packets, its [`ConnKey`](super::tcp::demux::ConnKey), routing and links use
 //! the real IPv4 addresses); only what the application sees (`accept`'s peer,
 //! `local_addr`, `peer_addr`, the connection list) is the mapped form, as a
-//! real IPv6 socket reports it. [`NetConfig::bindv6only`] turns this off for
-//! the whole network: `[::]` sockets are then IPv6 only.
+//! real IPv6 socket reports it. A socket's `IPV6_V6ONLY` turns this off for
+//! that socket ([`Network::with_v6only`](super::Network::with_v6only));
+//! [`NetConfig::bindv6only`] sets its default for the whole network.
 //!
 //! The rules live here, as pure functions over addresses, so that the port
 //! table, the listener and UDP socket lookups, the connect path and UDP's
@@ -90,12 +91,17 @@ pub(crate) fn matches(bound: SocketAddr, dst: IpAddr, v6only: bool) -> Option<Ma
 /// bind `0.0.0.0:p` next to a `[::]:p` that already serves IPv4). A mapped
 /// address counts as the IPv4 address it stands for. `[::1]` and specific
 /// IPv6 addresses never conflict with IPv4 bindings.
-pub(crate) fn bindings_overlap(a: SocketAddr, b: SocketAddr, v6only: bool) -> bool {
+pub(crate) fn bindings_overlap(
+    a: SocketAddr,
+    a_v6only: bool,
+    b: SocketAddr,
+    b_v6only: bool,
+) -> bool {
     let (a, b) = (unmap(a).ip(), unmap(b).ip());
     if a.is_ipv4() == b.is_ipv4() {
         a == b || a.is_unspecified() || b.is_unspecified()
     } else {
-        !v6only && (is_v6_wildcard(a) || is_v6_wildcard(b))
+        (!a_v6only && is_v6_wildcard(a)) || (!b_v6only && is_v6_wildcard(b))
     }
 }
 
@@ -146,8 +152,8 @@ mod tests {
 
     #[test]
     fn port_conflicts() {
-        let dual = |a: &str, b: &str| bindings_overlap(sa(a), sa(b), false);
-        let v6only = |a: &str, b: &str| bindings_overlap(sa(a), sa(b), true);
+        let dual = |a: &str, b: &str| bindings_overlap(sa(a), false, sa(b), false);
+        let v6only = |a: &str, b: &str| bindings_overlap(sa(a), true, sa(b), true);
         assert!(dual("[::]:80", "0.0.0.0:80"));
         assert!(dual("10.0.0.1:80", "[::]:80"));
         assert!(dual("[::]:80", "127.0.0.1:80"));

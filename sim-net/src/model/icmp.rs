@@ -59,10 +59,13 @@ impl Network {
         };
         let mut refused = Vec::new();
         for &id in bound {
-            let Some(SocketKind::Udp(u)) = self.sockets.get(&id).map(|e| &e.kind) else {
+            let Some(entry) = self.sockets.get(&id) else {
                 continue;
             };
-            let same_local = matches(u.local, sender.ip(), self.cfg.bindv6only).is_some();
+            let SocketKind::Udp(u) = &entry.kind else {
+                continue;
+            };
+            let same_local = matches(u.local, sender.ip(), entry.v6only).is_some();
             if same_local && u.peer.map(unmap) == Some(original_dst) {
                 refused.push(id);
             }

@@ -24,7 +24,8 @@ impl Network {
         id: SocketId,
         reuse_addr: bool,
     ) -> io::Result<()> {
-        self.check_port_free(node, proto, local, reuse_addr)?;
+        let v6only = self.socket_v6only(id);
+        self.check_port_free(node, proto, local, v6only, reuse_addr)?;
         self.bindings
             .entry((node, proto, local.port()))
             .or_default()
@@ -69,12 +70,15 @@ impl Network {
         node: NodeId,
         proto: Proto,
         local: SocketAddr,
+        v6only: bool,
         reuse_addr: bool,
     ) -> io::Result<()> {
         let key = (node, proto, local.port());
         if let Some(existing) = self.bindings.get(&key) {
             for other in existing {
-                let Some(kind) = self.sockets.get(other).map(|e| &e.kind) else {
+                let Some((kind, other_v6only)) =
+                    self.sockets.get(other).map(|e| (&e.kind, e.v6only))
+                else {
                     continue;
                 };
                 if reuse_addr {
@@ -87,7 +91,7 @@ impl Network {
                 let Some(addr) = local_addr_of(kind) else {
                     continue;
                 };
-                if bindings_overlap(addr, local, self.cfg.bindv6only) {
+                if bindings_overlap(addr, other_v6only, local, v6only) {
                     // Across families only the dual-stack wildcard
                     // overlaps: say so, since the addresses differ.
                     let why = if unmap(addr).is_ipv4() == unmap(local).is_ipv4() {
@@ -95,7 +99,7 @@ impl Network {
                     } else {
                         format!(
                             " (by {addr}: a dual-stack [::] socket holds the port for \
-                             IPv4 too, unless bindv6only is set)"
+                             IPv4 too, unless IPV6_V6ONLY is set)"
                         )
                     };
                     return Err(io::Error::new(
@@ -194,19 +198,20 @@ impl Network {
     ///   the node must have; with `bindv6only` it is `InvalidInput`, as
     ///   Linux's `EINVAL` for a mapped bind on an IPv6-only socket.
     pub(crate) fn check_socket_bind_addr(&self, node: NodeId, addr: SocketAddr) -> io::Result<()> {
+        let v6only = self.new_socket_v6only();
         if let Some(v4) = mapped_v4(addr.ip()) {
-            if self.cfg.bindv6only {
+            if v6only {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
                     format!(
-                        "cannot bind the IPv4-mapped address {addr}: IPv6 sockets are \
-                         IPv6 only (bindv6only is set)"
+                        "cannot bind the IPv4-mapped address {addr}: the socket is IPv6 \
+                         only (IPV6_V6ONLY)"
                     ),
                 ));
             }
             return self.check_bind_addr(node, SocketAddr::new(v4, addr.port()));
         }
-        if is_v6_wildcard(addr.ip()) && !self.cfg.bindv6only {
+        if is_v6_wildcard(addr.ip()) && !v6only {
             self.node(node)?;
             return Ok(());
         }

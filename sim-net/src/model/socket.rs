@@ -32,13 +32,17 @@ pub(crate) struct SocketEntry {
     /// index: the authority, which the index's entries are checked against
     /// (see `timer_index`). Changed only through `TimerIndex::set`.
     pub timer: Option<Time>,
+    /// `IPV6_V6ONLY`: an IPv6 socket that takes no IPv4 (see
+    /// [`Network::with_v6only`](super::Network::with_v6only)).
+    pub v6only: bool,
 }
 
 impl SocketEntry {
-    pub(crate) fn new(node: NodeId, kind: SocketKind) -> Self {
+    pub(crate) fn new(node: NodeId, kind: SocketKind, v6only: bool) -> Self {
         SocketEntry {
             node,
             kind,
+            v6only,
             faults: SocketFaults::default(),
             stats: SocketStats::default(),
             timer: None,

@@ -521,3 +521,85 @@ fn an_ipv6_only_host_talks_ipv6_and_cannot_reach_ipv4() {
             .install(sim);
     });
 }
+
+/// A `[::]` socket2 socket made v6-only with `IPV6_V6ONLY` (socket2's
+/// `set_only_v6`), before `bind`.
+fn v6only_listener(port: u16, only: bool) -> std::io::Result<TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV6, Type::STREAM, None)?;
+    socket.set_only_v6(only)?;
+    assert_eq!(socket.only_v6()?, only);
+    socket.set_nonblocking(true)?;
+    socket.bind(&sa(&format!("[::]:{port}")).into())?;
+    // Linux's do_ipv6_setsockopt: not once bound.
+    let err = socket.set_only_v6(!only).unwrap_err();
+    assert_eq!(err.raw_os_error(), Some(libc::EINVAL));
+    socket.listen(128)?;
+    TcpListener::from_std(socket.into())
+}
+
+/// `IPV6_V6ONLY` on one socket, in a dual-stack network: the v6-only `[::]:80`
+/// shares its port with `0.0.0.0:80`, each serving its family, while a
+/// dual-stack `[::]:81` still holds port 81 for IPv4 and serves it; a v6-only
+/// UDP socket cannot send to IPv4.
+#[test]
+fn ipv6_v6only_on_one_socket_makes_it_ipv6_only() {
+    run(|sim| {
+        sim.host("server", || async {
+            let v6 = v6only_listener(80, true)?;
+            let v4 = TcpListener::bind("0.0.0.0:80").await?;
+            let dual = v6only_listener(81, false)?;
+            let err = TcpListener::bind("0.0.0.0:81").await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::AddrInUse, "{err}");
+            let (mut s4, peer4) = v4.accept().await?;
+            assert_eq!(peer4, sa("10.0.0.2:49152"));
+            s4.write_all(b"4").await?;
+            let (mut s6, peer6) = v6.accept().await?;
+            assert_eq!(peer6, sa("[fd00::2]:49153"));
+            s6.write_all(b"6").await?;
+            let (mut sd, peerd) = dual.accept().await?;
+            assert_eq!(peerd, sa("[::ffff:10.0.0.2]:49154"));
+            sd.write_all(b"d").await?;
+            std::future::pending().await
+        });
+        sim.client("client", async {
+            let mut buf = [0u8; 1];
+            for (to, answer) in [
+                ("10.0.0.1:80", b"4"),
+                ("[fd00::1]:80", b"6"),
+                ("10.0.0.1:81", b"d"),
+            ] {
+                let mut s = TcpStream::connect(to).await?;
+                s.read_exact(&mut buf).await?;
+                assert_eq!(&buf, answer, "{to}");
+            }
+            let udp = socket2::Socket::new(socket2::Domain::IPV6, socket2::Type::DGRAM, None)?;
+            udp.set_only_v6(true)?;
+            udp.set_nonblocking(true)?;
+            let udp = UdpSocket::from_std(udp.into())?;
+            let err = udp.send_to(b"x", "10.0.0.1:53").await.unwrap_err();
+            assert_eq!(err.raw_os_error(), Some(libc::ENETUNREACH));
+            Ok(())
+        });
+        two_families().install(sim);
+    });
+}
+
+/// The other way round: in a `bindv6only` network, a socket that clears
+/// `IPV6_V6ONLY` is dual stack again, and shows IPv4 peers mapped.
+#[test]
+fn clearing_ipv6_v6only_makes_one_socket_dual_stack_in_a_v6only_network() {
+    run(|sim| {
+        sim.host("server", || async {
+            let dual = v6only_listener(80, false)?;
+            let (_, peer) = dual.accept().await?;
+            assert_eq!(peer, sa("[::ffff:10.0.0.2]:49152"));
+            std::future::pending().await
+        });
+        sim.client("client", async {
+            TcpStream::connect("10.0.0.1:80").await?;
+            Ok(())
+        });
+        two_families().bindv6only(true).install(sim);
+    });
+}

@@ -53,12 +53,13 @@ impl Network {
     /// from `[::]:p` or an unbound socket it gets one of the node's IPv4
     /// addresses, from a mapped address that IPv4 address; a socket bound to
     /// a real IPv6 address cannot (`InvalidInput`), nor can any with
-    /// `bindv6only` (`NetworkUnreachable`, Linux's `ENETUNREACH`). A socket
+    /// `IPV6_V6ONLY` (`NetworkUnreachable`, Linux's `ENETUNREACH`). A socket
     /// bound to a mapped address reaches only mapped addresses.
     pub(crate) fn tcp_connect_addrs(
         &self,
         local: Option<SocketAddr>,
         remote: SocketAddr,
+        v6only: bool,
     ) -> io::Result<WireAddrs> {
         let invalid = |why: &str| {
             let from = local.map_or_else(String::new, |l| format!(" from {l}"));
@@ -82,12 +83,12 @@ impl Network {
                 mapped: false,
             });
         };
-        if self.cfg.bindv6only {
+        if v6only {
             return Err(io::Error::new(
                 io::ErrorKind::NetworkUnreachable,
                 format!(
-                    "cannot connect to the IPv4-mapped address {remote}: IPv6 sockets are \
-                     IPv6 only (bindv6only is set)"
+                    "cannot connect to the IPv4-mapped address {remote}: the socket is \
+                     IPv6 only (IPV6_V6ONLY)"
                 ),
             ));
         }

@@ -152,7 +152,7 @@ impl Network {
         self.live_node(node)?;
         // From here on the addresses are the wire's (IPv4 for a mapped one).
         let (asked_local, asked) = (local, remote);
-        let wire = self.tcp_connect_addrs(local, remote)?;
+        let wire = self.tcp_connect_addrs(local, remote, self.new_socket_v6only())?;
         let (local, remote) = (wire.local, wire.remote);
         if remote.ip().is_unspecified() || remote.port() == 0 || remote.ip().is_multicast() {
             return Err(io::Error::new(
@@ -351,7 +351,7 @@ impl Network {
         // As a SYN from `from` would find the listener: same family on the
         // wire, or IPv4 into a dual-stack `[::]`.
         let (wire_bound, wire_from) = (unmap(bound), unmap(from));
-        let dual = !self.cfg.bindv6only && is_v6_wildcard(bound.ip());
+        let dual = !self.socket_v6only(listener) && is_v6_wildcard(bound.ip());
         if wire_bound.is_ipv4() != wire_from.is_ipv4() && !(dual && wire_from.is_ipv4()) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -390,7 +390,10 @@ impl Network {
         );
         child.parent = Some(listener);
         child.mapped = child_mapped;
-        let child_id = self.insert_socket(node, SocketKind::Stream(Box::new(child)));
+        let v6only = self.socket_v6only(listener);
+        let child_id = self.with_v6only(v6only, |m| {
+            m.insert_socket(node, SocketKind::Stream(Box::new(child)))
+        });
         let mut peer = TcpConn::established(
             now,
             from,
@@ -459,8 +462,11 @@ impl Network {
         let ids = self.bindings.get(&(node, Proto::Tcp, dst.port()))?;
         let mut best: Option<(Match, SocketId)> = None;
         for &id in ids {
-            if let Some(SocketKind::Listener(l)) = self.sockets.get(&id).map(|e| &e.kind) {
-                let Some(m) = matches(l.local, dst.ip(), self.cfg.bindv6only) else {
+            let Some(entry) = self.sockets.get(&id) else {
+                continue;
+            };
+            if let SocketKind::Listener(l) = &entry.kind {
+                let Some(m) = matches(l.local, dst.ip(), entry.v6only) else {
                     continue;
                 };
                 if m == Match::Exact {
@@ -506,7 +512,11 @@ impl Network {
         );
         conn.parent = Some(lid);
         conn.mapped = mapped;
-        let id = self.insert_socket(node, SocketKind::Stream(Box::new(conn)));
+        // An accepted socket inherits the listener's IPV6_V6ONLY, as on Linux.
+        let v6only = self.socket_v6only(lid);
+        let id = self.with_v6only(v6only, |m| {
+            m.insert_socket(node, SocketKind::Stream(Box::new(conn)))
+        });
         self.tcp_conns
             .insert(ConnKey::new(node, meta.dst, meta.src), id);
         if let Ok(l) = self.listener_mut(lid) {

@@ -20,11 +20,12 @@ impl Network {
     /// (its IP may be unspecified: the node picks one). Errors:
     /// `InvalidInput` for an address family the socket cannot reach,
     /// `NetworkUnreachable` (Linux's `ENETUNREACH`) for IPv4 from an IPv6
-    /// socket when `bindv6only` is set.
+    /// socket with `IPV6_V6ONLY`.
     pub(crate) fn udp_wire_addrs(
         &self,
         local: SocketAddr,
         dst: SocketAddr,
+        v6only: bool,
     ) -> io::Result<(SocketAddr, SocketAddr)> {
         let mismatch = |why: &str| {
             io::Error::new(
@@ -48,12 +49,12 @@ impl Network {
             }
             return Ok((local, dst));
         }
-        if self.cfg.bindv6only {
+        if v6only {
             return Err(io::Error::new(
                 io::ErrorKind::NetworkUnreachable,
                 format!(
-                    "UDP socket {local} cannot reach the IPv4 address {dst}: IPv6 sockets are \
-                     IPv6 only (bindv6only is set)"
+                    "UDP socket {local} cannot reach the IPv4 address {dst}: it is IPv6 \
+                     only (IPV6_V6ONLY)"
                 ),
             ));
         }

@@ -83,7 +83,7 @@ impl Network {
     pub fn udp_connect(&mut self, now: Time, id: SocketId, peer: SocketAddr) -> io::Result<()> {
         self.touch(now);
         let local = self.udp(id)?.local;
-        let (_, wire) = self.udp_wire_addrs(local, peer)?;
+        let (_, wire) = self.udp_wire_addrs(local, peer, self.socket_v6only(id))?;
         self.udp_mut(id)?.peer = Some(app_addr(local, wire));
         Ok(())
     }
@@ -166,7 +166,7 @@ impl Network {
         let broadcast_ok = u.broadcast;
         // From here on, the addresses on the wire (IPv4 for an IPv6 socket
         // sending to IPv4 under dual stack).
-        let (local, dst) = self.udp_wire_addrs(u.local, dst)?;
+        let (local, dst) = self.udp_wire_addrs(u.local, dst, self.socket_v6only(id))?;
         let max = self.udp_max_payload(&dst);
         if buf.len() > max {
             self.entry_mut(id)?.stats.dropped.add(DropReason::Mtu);
@@ -344,7 +344,7 @@ impl Network {
             if u.peer.is_some_and(|p| unmap(p) != src) {
                 continue; // connected sockets take only their peer's datagrams
             }
-            match matches(u.local, dst.ip(), self.cfg.bindv6only) {
+            match matches(u.local, dst.ip(), self.socket_v6only(id)) {
                 Some(Match::Exact) => exact.push(id),
                 Some(Match::Wildcard) => wildcard.push(id),
                 Some(Match::DualWildcard) => dual.push(id),
