@@ -37,6 +37,8 @@ pub(crate) struct Options {
     pub(crate) ttl: u32,
     pub(crate) tos: u32,
     pub(crate) v6only: bool,
+    /// `SO_REUSEPORT`, for the next bind.
+    pub(crate) reuse_port: bool,
     pub(crate) broadcast: bool,
     pub(crate) multicast_loop: bool,
     pub(crate) multicast_ttl: u32,
@@ -65,6 +67,7 @@ impl Options {
             ttl: DEFAULT_TTL,
             tos: 0,
             v6only,
+            reuse_port: false,
             broadcast: false,
             multicast_loop: true,
             multicast_ttl: 1,
@@ -119,6 +122,9 @@ fn put_int(out: &mut [u8], v: i32) -> usize {
 }
 
 fn name_of(level: libc::c_int, name: libc::c_int) -> String {
+    if let Some(known) = known_name(level, name) {
+        return known.to_string();
+    }
     let level = match level {
         libc::SOL_SOCKET => "SOL_SOCKET",
         libc::IPPROTO_TCP => "IPPROTO_TCP",
@@ -127,6 +133,74 @@ fn name_of(level: libc::c_int, name: libc::c_int) -> String {
         _ => "level",
     };
     format!("{level} option {name}")
+}
+
+/// The names of options Linux has and the model lacks, for the run error.
+fn known_name(level: libc::c_int, name: libc::c_int) -> Option<&'static str> {
+    let known: &[(libc::c_int, libc::c_int, &str)] = &[
+        (libc::SOL_SOCKET, libc::SO_BINDTODEVICE, "SO_BINDTODEVICE"),
+        (libc::SOL_SOCKET, libc::SO_PRIORITY, "SO_PRIORITY"),
+        (libc::SOL_SOCKET, libc::SO_MARK, "SO_MARK"),
+        (libc::SOL_SOCKET, libc::SO_TIMESTAMP, "SO_TIMESTAMP"),
+        (libc::SOL_SOCKET, libc::SO_BUSY_POLL, "SO_BUSY_POLL"),
+        (libc::SOL_SOCKET, libc::SO_INCOMING_CPU, "SO_INCOMING_CPU"),
+        (libc::SOL_SOCKET, libc::SO_ZEROCOPY, "SO_ZEROCOPY"),
+        (libc::SOL_SOCKET, libc::SO_ATTACH_FILTER, "SO_ATTACH_FILTER"),
+        (libc::SOL_SOCKET, libc::SO_PEEK_OFF, "SO_PEEK_OFF"),
+        (libc::SOL_SOCKET, libc::SO_PASSCRED, "SO_PASSCRED"),
+        (libc::SOL_SOCKET, libc::SO_OOBINLINE, "SO_OOBINLINE"),
+        (libc::SOL_SOCKET, libc::SO_DONTROUTE, "SO_DONTROUTE"),
+        (libc::SOL_SOCKET, libc::SO_RCVLOWAT, "SO_RCVLOWAT"),
+        (libc::SOL_SOCKET, libc::SO_SNDLOWAT, "SO_SNDLOWAT"),
+        (libc::IPPROTO_TCP, libc::TCP_CONGESTION, "TCP_CONGESTION"),
+        (libc::IPPROTO_TCP, libc::TCP_INFO, "TCP_INFO"),
+        (libc::IPPROTO_TCP, libc::TCP_FASTOPEN, "TCP_FASTOPEN"),
+        (libc::IPPROTO_TCP, libc::TCP_CORK, "TCP_CORK"),
+        (
+            libc::IPPROTO_TCP,
+            libc::TCP_DEFER_ACCEPT,
+            "TCP_DEFER_ACCEPT",
+        ),
+        (
+            libc::IPPROTO_TCP,
+            libc::TCP_NOTSENT_LOWAT,
+            "TCP_NOTSENT_LOWAT",
+        ),
+        (libc::IPPROTO_TCP, libc::TCP_ULP, "TCP_ULP"),
+        (libc::IPPROTO_TCP, libc::TCP_MD5SIG, "TCP_MD5SIG"),
+        (libc::IPPROTO_TCP, libc::TCP_SYNCNT, "TCP_SYNCNT"),
+        (libc::IPPROTO_TCP, libc::TCP_LINGER2, "TCP_LINGER2"),
+        (
+            libc::IPPROTO_TCP,
+            libc::TCP_WINDOW_CLAMP,
+            "TCP_WINDOW_CLAMP",
+        ),
+        (libc::IPPROTO_IP, libc::IP_RECVERR, "IP_RECVERR"),
+        (libc::IPPROTO_IP, libc::IP_PKTINFO, "IP_PKTINFO"),
+        (libc::IPPROTO_IP, libc::IP_MTU_DISCOVER, "IP_MTU_DISCOVER"),
+        (libc::IPPROTO_IP, libc::IP_TRANSPARENT, "IP_TRANSPARENT"),
+        (libc::IPPROTO_IP, libc::IP_FREEBIND, "IP_FREEBIND"),
+        (
+            libc::IPPROTO_IP,
+            libc::IP_BIND_ADDRESS_NO_PORT,
+            "IP_BIND_ADDRESS_NO_PORT",
+        ),
+        (libc::IPPROTO_IPV6, libc::IPV6_RECVERR, "IPV6_RECVERR"),
+        (
+            libc::IPPROTO_IPV6,
+            libc::IPV6_RECVPKTINFO,
+            "IPV6_RECVPKTINFO",
+        ),
+        (
+            libc::IPPROTO_IPV6,
+            libc::IPV6_MTU_DISCOVER,
+            "IPV6_MTU_DISCOVER",
+        ),
+    ];
+    known
+        .iter()
+        .find(|&&(l, n, _)| l == level && n == name)
+        .map(|&(_, _, text)| text)
 }
 
 impl FdSocket {
@@ -172,13 +246,8 @@ impl FdSocket {
                 self.opts.borrow_mut().reuse_addr = int_of(value)? != 0;
             }
             (libc::SOL_SOCKET, libc::SO_REUSEPORT) => {
-                if int_of(value)? != 0 {
-                    return unmodelled(
-                        "setsockopt",
-                        "SO_REUSEPORT: the simulator has no port sharing between sockets".into(),
-                        libc::ENOPROTOOPT,
-                    );
-                }
+                // As on Linux, it counts at the next bind.
+                self.opts.borrow_mut().reuse_port = int_of(value)? != 0;
             }
             (libc::SOL_SOCKET, libc::SO_KEEPALIVE) => {
                 self.opts.borrow_mut().keepalive = int_of(value)? != 0;
@@ -412,7 +481,7 @@ impl FdSocket {
                 as_int(matches!(self.phase(), Phase::Listening(_)))
             }
             (libc::SOL_SOCKET, libc::SO_REUSEADDR) => as_int(o.reuse_addr),
-            (libc::SOL_SOCKET, libc::SO_REUSEPORT) => 0,
+            (libc::SOL_SOCKET, libc::SO_REUSEPORT) => as_int(o.reuse_port),
             (libc::SOL_SOCKET, libc::SO_KEEPALIVE) => as_int(o.keepalive),
             (libc::SOL_SOCKET, libc::SO_BROADCAST) => as_int(o.broadcast),
             (libc::SOL_SOCKET, libc::SO_SNDBUF | libc::SO_RCVBUF) => {

@@ -12,7 +12,7 @@ use sim_clock::vfd::{self, Errno, Readiness, VirtualFile, VirtualSocket, Watcher
 
 use super::errno::check;
 use super::options::Options;
-use crate::model::{Network, NodeId, SocketId, Time};
+use crate::model::{BindOptions, Network, NodeId, SocketId, Time};
 use crate::state::NetState;
 
 /// Where the socket is in its life, and its socket in the model.
@@ -128,10 +128,18 @@ impl FdSocket {
     }
 
     /// [`op`](Self::op) for a call that makes the model socket (bind,
-    /// listen, connect): it gets this socket's `IPV6_V6ONLY`.
+    /// listen, connect): it gets this socket's `IPV6_V6ONLY` and
+    /// `SO_REUSEPORT`.
     pub(super) fn op_creating<R>(&self, f: impl FnOnce(&mut Network, Time) -> R) -> R {
-        let v6only = self.v6 && self.opts.borrow().v6only;
-        self.net.op(|m, now| m.with_v6only(v6only, |m| f(m, now)))
+        let options = {
+            let o = self.opts.borrow();
+            BindOptions {
+                v6only: self.v6 && o.v6only,
+                reuse_port: o.reuse_port,
+            }
+        };
+        self.net
+            .op(|m, now| m.with_bind_options(options, |m| f(m, now)))
     }
 
     /// The unspecified address of this socket's family, port 0.

@@ -128,7 +128,7 @@ pub struct NetConfig {
     /// them, no conflict with IPv4 ports, and IPv4-mapped addresses are
     /// refused. This is the default of each socket's `IPV6_V6ONLY`, which a
     /// socket may change before it is bound (socket2's `set_only_v6`; see
-    /// [`Network::with_v6only`](super::Network::with_v6only)).
+    /// [`Network::with_bind_options`](super::Network::with_bind_options)).
     pub bindv6only: bool,
 }
 

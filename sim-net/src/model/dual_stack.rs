@@ -8,7 +8,7 @@
 //! the real IPv4 addresses); only what the application sees (`accept`'s peer,
 //! `local_addr`, `peer_addr`, the connection list) is the mapped form, as a
 //! real IPv6 socket reports it. A socket's `IPV6_V6ONLY` turns this off for
-//! that socket ([`Network::with_v6only`](super::Network::with_v6only));
+//! that socket ([`Network::with_bind_options`](super::Network::with_bind_options));
 //! [`NetConfig::bindv6only`] sets its default for the whole network.
 //!
 //! The rules live here, as pure functions over addresses, so that the port

@@ -65,7 +65,7 @@ impl Network {
             let SocketKind::Udp(u) = &entry.kind else {
                 continue;
             };
-            let same_local = matches(u.local, sender.ip(), entry.v6only).is_some();
+            let same_local = matches(u.local, sender.ip(), entry.options.v6only).is_some();
             if same_local && u.peer.map(unmap) == Some(original_dst) {
                 refused.push(id);
             }

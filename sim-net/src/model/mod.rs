@@ -112,6 +112,7 @@
 
 #![warn(missing_docs)]
 
+mod bind_options;
 pub(crate) mod capture;
 mod capture_hooks;
 mod config;
@@ -143,6 +144,7 @@ mod topology;
 mod udp;
 mod validate;
 
+pub use bind_options::BindOptions;
 pub use config::{Congestion, Keepalive, NetConfig, TcpConfig};
 pub use fault::{FaultOp, InjectedError};
 pub use ids::{NodeId, SocketId, Time, MILLIS, SECS};

@@ -77,10 +77,10 @@ pub struct Network {
     /// Connections owing a pure ACK at the current instant (see
     /// [`flush_acks`](Self::flush_acks)).
     pub(crate) deferred_acks: DeferredAcks,
-    /// `IPV6_V6ONLY` of the sockets being made inside
-    /// [`with_v6only`](Self::with_v6only); `None`: the network's
-    /// `bindv6only`.
-    pub(crate) creating_v6only: Option<bool>,
+    /// The options of the sockets being made inside
+    /// [`with_bind_options`](Self::with_bind_options); `None`: the
+    /// network's defaults.
+    pub(crate) creating: Option<super::BindOptions>,
 }
 
 impl Network {
@@ -117,33 +117,8 @@ impl Network {
             drops: DropCounts::default(),
             capture: None,
             deferred_acks: DeferredAcks::default(),
-            creating_v6only: None,
+            creating: None,
         }
-    }
-
-    /// Runs `f` with `IPV6_V6ONLY` set to `v6only` for every socket it
-    /// makes (a bind, a listen, a connect, a UDP socket's implicit bind):
-    /// Linux's per-socket option, which the network's
-    /// [`NetConfig::bindv6only`] only gives the default of. A v6-only `[::]`
-    /// socket takes no IPv4 and shares its port with IPv4 sockets; a
-    /// dual-stack one serves IPv4 too and holds the port for it.
-    pub fn with_v6only<R>(&mut self, v6only: bool, f: impl FnOnce(&mut Self) -> R) -> R {
-        let outer = self.creating_v6only.replace(v6only);
-        let r = f(self);
-        self.creating_v6only = outer;
-        r
-    }
-
-    /// `IPV6_V6ONLY` of a socket made now.
-    pub(crate) fn new_socket_v6only(&self) -> bool {
-        self.creating_v6only.unwrap_or(self.cfg.bindv6only)
-    }
-
-    /// `IPV6_V6ONLY` of socket `id` (the network's default for one gone).
-    pub(crate) fn socket_v6only(&self, id: SocketId) -> bool {
-        self.sockets
-            .get(&id)
-            .map_or(self.cfg.bindv6only, |e| e.v6only)
     }
 
     /// The settings in force.
@@ -285,9 +260,9 @@ impl Network {
     pub(crate) fn insert_socket(&mut self, node: NodeId, kind: SocketKind) -> SocketId {
         let id = SocketId(self.next_socket);
         self.next_socket += 1;
-        let v6only = self.new_socket_v6only();
+        let options = self.new_socket_options();
         self.sockets
-            .insert(id, SocketEntry::new(node, kind, v6only));
+            .insert(id, SocketEntry::new(node, kind, options));
         if let Some(n) = self.nodes.get_mut(node.0 as usize) {
             n.sockets.insert(id);
         }

@@ -11,6 +11,7 @@ use super::network::Network;
 use super::node::Proto;
 use super::socket::{local_addr_of, SocketKind};
 use super::tcp::state::TcpState;
+use super::BindOptions;
 
 impl Network {
     /// Registers `id` on `local`, or `AddrInUse` if that port is taken for an
@@ -24,8 +25,8 @@ impl Network {
         id: SocketId,
         reuse_addr: bool,
     ) -> io::Result<()> {
-        let v6only = self.socket_v6only(id);
-        self.check_port_free(node, proto, local, v6only, reuse_addr)?;
+        let options = self.socket_options(id);
+        self.check_port_free(node, proto, local, options, reuse_addr)?;
         self.bindings
             .entry((node, proto, local.port()))
             .or_default()
@@ -70,17 +71,22 @@ impl Network {
         node: NodeId,
         proto: Proto,
         local: SocketAddr,
-        v6only: bool,
+        options: BindOptions,
         reuse_addr: bool,
     ) -> io::Result<()> {
         let key = (node, proto, local.port());
         if let Some(existing) = self.bindings.get(&key) {
             for other in existing {
-                let Some((kind, other_v6only)) =
-                    self.sockets.get(other).map(|e| (&e.kind, e.v6only))
+                let Some((kind, other_options)) =
+                    self.sockets.get(other).map(|e| (&e.kind, e.options))
                 else {
                     continue;
                 };
+                // A SO_REUSEPORT group: every member set it (Linux also asks
+                // for one owner, which every socket of a host is).
+                if options.reuse_port && other_options.reuse_port {
+                    continue;
+                }
                 if reuse_addr {
                     if let SocketKind::Stream(conn) = kind {
                         if conn.state() == TcpState::TimeWait {
@@ -91,7 +97,7 @@ impl Network {
                 let Some(addr) = local_addr_of(kind) else {
                     continue;
                 };
-                if bindings_overlap(addr, other_v6only, local, v6only) {
+                if bindings_overlap(addr, other_options.v6only, local, options.v6only) {
                     // Across families only the dual-stack wildcard
                     // overlaps: say so, since the addresses differ.
                     let why = if unmap(addr).is_ipv4() == unmap(local).is_ipv4() {

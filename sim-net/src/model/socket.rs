@@ -1,5 +1,6 @@
 //! The socket table entry shared by all socket kinds.
 
+use super::BindOptions;
 use std::io;
 use std::net::SocketAddr;
 
@@ -32,17 +33,16 @@ pub(crate) struct SocketEntry {
     /// index: the authority, which the index's entries are checked against
     /// (see `timer_index`). Changed only through `TimerIndex::set`.
     pub timer: Option<Time>,
-    /// `IPV6_V6ONLY`: an IPv6 socket that takes no IPv4 (see
-    /// [`Network::with_v6only`](super::Network::with_v6only)).
-    pub v6only: bool,
+    /// `IPV6_V6ONLY` and `SO_REUSEPORT`, fixed when it was made.
+    pub options: BindOptions,
 }
 
 impl SocketEntry {
-    pub(crate) fn new(node: NodeId, kind: SocketKind, v6only: bool) -> Self {
+    pub(crate) fn new(node: NodeId, kind: SocketKind, options: BindOptions) -> Self {
         SocketEntry {
             node,
             kind,
-            v6only,
+            options,
             faults: SocketFaults::default(),
             stats: SocketStats::default(),
             timer: None,

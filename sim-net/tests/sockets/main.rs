@@ -12,6 +12,7 @@ mod congestion;
 mod dual_stack;
 mod faults;
 mod lifecycle;
+mod reuseport;
 mod swizzle;
 mod tcp_behaviour;
 mod tcp_socket;

@@ -61,13 +61,26 @@ fn a_unix_socket_is_eafnosupport_and_ends_the_run() {
 fn an_unmodelled_option_is_enoprotoopt_and_ends_the_run() {
     let e = fails(|sim| {
         sim.client("app", async {
+            use std::os::fd::AsRawFd;
             let socket = tokio::net::TcpSocket::new_v4()?;
-            let err = socket.set_reuseport(true).unwrap_err();
+            let priority: libc::c_int = 6;
+            // SAFETY: a valid descriptor and an int option, as setsockopt takes.
+            let r = unsafe {
+                libc::setsockopt(
+                    socket.as_raw_fd(),
+                    libc::SOL_SOCKET,
+                    libc::SO_PRIORITY,
+                    (&priority as *const libc::c_int).cast(),
+                    std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+                )
+            };
+            assert_eq!(r, -1);
+            let err = std::io::Error::last_os_error();
             assert_eq!(err.raw_os_error(), Some(libc::ENOPROTOOPT));
             Ok(())
         });
     });
-    assert_unsupported(&e, "setsockopt", "SO_REUSEPORT");
+    assert_unsupported(&e, "setsockopt", "SO_PRIORITY");
 }
 
 #[test]

@@ -36,6 +36,7 @@ use rand::Rng;
 use self::conn::{rst_for, TcpConn};
 use self::demux::ConnKey;
 use self::listener::TcpListener;
+use super::bind_options::reuseport_pick;
 use super::capture::Fate;
 use super::config::{Keepalive, TcpConfig};
 use super::dual_stack::{is_v6_wildcard, matches, unmap, Match};
@@ -390,8 +391,8 @@ impl Network {
         );
         child.parent = Some(listener);
         child.mapped = child_mapped;
-        let v6only = self.socket_v6only(listener);
-        let child_id = self.with_v6only(v6only, |m| {
+        let options = self.socket_options(listener);
+        let child_id = self.with_bind_options(options, |m| {
             m.insert_socket(node, SocketKind::Stream(Box::new(child)))
         });
         let mut peer = TcpConn::established(
@@ -432,7 +433,7 @@ impl Network {
             return;
         }
         if seg.syn && !seg.has_ack && !seg.rst {
-            if let Some(lid) = self.find_listener(node, dst) {
+            if let Some(lid) = self.find_listener(node, src, dst) {
                 self.listener_syn(now, lid, &packet, seg);
                 return;
             }
@@ -455,30 +456,35 @@ impl Network {
         }
     }
 
-    /// The listener for a SYN to `dst` on `node`: the best [`Match`] (the
-    /// exact address, then the wildcard of `dst`'s family, then a dual-stack
-    /// `[::]` for IPv4), the last bound among equals.
-    fn find_listener(&self, node: NodeId, dst: SocketAddr) -> Option<SocketId> {
+    /// The listener for a SYN from `src` to `dst` on `node`: the best
+    /// [`Match`] (the exact address, then the wildcard of `dst`'s family,
+    /// then a dual-stack `[::]` for IPv4). Several listeners match equally
+    /// only as a `SO_REUSEPORT` group: one of them, by [`reuseport_pick`].
+    fn find_listener(&self, node: NodeId, src: SocketAddr, dst: SocketAddr) -> Option<SocketId> {
         let ids = self.bindings.get(&(node, Proto::Tcp, dst.port()))?;
-        let mut best: Option<(Match, SocketId)> = None;
+        let mut best: Option<Match> = None;
+        let mut group: Vec<SocketId> = Vec::new();
         for &id in ids {
             let Some(entry) = self.sockets.get(&id) else {
                 continue;
             };
             if let SocketKind::Listener(l) = &entry.kind {
-                let Some(m) = matches(l.local, dst.ip(), entry.v6only) else {
+                let Some(m) = matches(l.local, dst.ip(), entry.options.v6only) else {
                     continue;
                 };
-                if m == Match::Exact {
-                    return Some(id);
-                }
                 match best {
-                    Some((b, _)) if b > m => {}
-                    _ => best = Some((m, id)),
+                    Some(b) if b > m => {}
+                    Some(b) if b == m => group.push(id),
+                    _ => {
+                        best = Some(m);
+                        group.clear();
+                        group.push(id);
+                    }
                 }
             }
         }
-        best.map(|(_, id)| id)
+        let pick = reuseport_pick(self.seed, src, dst, group.len());
+        group.get(pick).copied()
     }
 
     /// A SYN for listener `lid`, carried by `meta` (its body already taken).
@@ -512,9 +518,9 @@ impl Network {
         );
         conn.parent = Some(lid);
         conn.mapped = mapped;
-        // An accepted socket inherits the listener's IPV6_V6ONLY, as on Linux.
-        let v6only = self.socket_v6only(lid);
-        let id = self.with_v6only(v6only, |m| {
+        // An accepted socket inherits the listener's options, as on Linux.
+        let options = self.socket_options(lid);
+        let id = self.with_bind_options(options, |m| {
             m.insert_socket(node, SocketKind::Stream(Box::new(conn)))
         });
         self.tcp_conns

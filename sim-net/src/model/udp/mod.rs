@@ -19,6 +19,7 @@ pub(crate) mod socket;
 
 use self::dual::app_addr;
 use self::socket::UdpSocket;
+use super::bind_options::reuseport_pick;
 use super::capture::Fate;
 use super::dual_stack::{matches, unmap, Match};
 use super::fault::FaultOp;
@@ -351,11 +352,16 @@ impl Network {
                 None => {}
             }
         }
-        let best = exact.into_iter().chain(wildcard).chain(dual);
         let targets: Vec<SocketId> = if many {
-            best.collect()
+            exact.into_iter().chain(wildcard).chain(dual).collect()
         } else {
-            best.take(1).collect()
+            // The best match; several match equally only as a SO_REUSEPORT
+            // group, of which the datagram's addresses pick one.
+            [exact, wildcard, dual]
+                .into_iter()
+                .find(|class| !class.is_empty())
+                .map(|class| vec![class[reuseport_pick(self.seed, src, dst, class.len())]])
+                .unwrap_or_default()
         };
         if targets.is_empty() {
             self.drops.add(DropReason::NoSocket);
