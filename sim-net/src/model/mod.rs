@@ -32,8 +32,9 @@
 //! with handshake, flow control, retransmission, persist and keepalive timers,
 //! half close and reset, and NewReno congestion control when
 //! [`TcpConfig::congestion`] asks for it; no SACK, no delayed ACK), IPv4/IPv6 dual stack as
-//! Linux does it by default (`dual_stack`, switched off with
-//! [`NetConfig::bindv6only`]), node crashes, restarts and kills (`lifecycle`),
+//! Linux does it by default (`dual_stack`, switched off per socket with
+//! `IPV6_V6ONLY` or for the network with [`NetConfig::bindv6only`]; ports
+//! shared with `SO_REUSEPORT`: [`BindOptions`]), node crashes, restarts and kills (`lifecycle`),
 //! and fault injection ([`InjectedError`]).
 //!
 //! # Example

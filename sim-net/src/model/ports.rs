@@ -201,7 +201,7 @@ impl Network {
     ///   `::1`, which is more likely a mistake: `AddrNotAvailable` then, as
     ///   before dual stack.
     /// - An IPv4-mapped address binds the IPv4 address it stands for, which
-    ///   the node must have; with `bindv6only` it is `InvalidInput`, as
+    ///   the node must have; with `IPV6_V6ONLY` it is `InvalidInput`, as
     ///   Linux's `EINVAL` for a mapped bind on an IPv6-only socket.
     pub(crate) fn check_socket_bind_addr(&self, node: NodeId, addr: SocketAddr) -> io::Result<()> {
         let v6only = self.new_socket_v6only();

@@ -2,7 +2,7 @@
 //! the addresses its datagrams carry, under dual stack (the rules are in
 //! [`dual_stack`](crate::model::dual_stack)).
 //!
-//! As on Linux with `bindv6only` off: an IPv6 socket bound to `[::]` (or to
+//! As on Linux without `IPV6_V6ONLY`: an IPv6 socket bound to `[::]` (or to
 //! an IPv4-mapped address) sends to IPv4 destinations, given plainly or
 //! mapped, as IPv4 datagrams, and receives IPv4 datagrams, whose senders it
 //! sees mapped (`[::ffff:10.0.0.2]:5000`). A socket bound to a real IPv6

@@ -69,7 +69,7 @@ impl Network {
 
     /// Binds a UDP socket on `node` at `addr` (port 0 = an ephemeral port).
     /// `AddrNotAvailable` if the node does not own the IP, `AddrInUse` if
-    /// taken. `[::]` is dual stack unless `bindv6only` (see `dual`).
+    /// taken. `[::]` is dual stack unless the socket is v6-only (see `dual`).
     pub fn udp_bind(&mut self, now: Time, node: NodeId, addr: SocketAddr) -> io::Result<SocketId> {
         let cap = self.cfg.udp_recv_buffer;
         self.bind_new_socket(now, node, Proto::Udp, addr, false, |local| {
