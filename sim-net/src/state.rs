@@ -32,6 +32,8 @@ pub(crate) struct NetState {
     fd_buf: RefCell<Vec<(Rc<FdSocket>, Readiness)>>,
     /// Open fault bands, for the journal of a recording run.
     pub(crate) faults: crate::artifacts::FaultLog,
+    /// The hosts' Unix domain names.
+    pub(crate) unix_names: Rc<crate::unix::UnixNames>,
 }
 
 /// The automatic IPv4 address of the `index`-th host: 10.0.0.1, 10.0.0.2, ...
@@ -53,6 +55,7 @@ impl NetState {
             fd_sockets: RefCell::new(IdWindow::default()),
             fd_buf: RefCell::new(Vec::new()),
             faults: crate::artifacts::FaultLog::default(),
+            unix_names: Rc::default(),
         }
     }
 

@@ -110,3 +110,77 @@ pub(crate) unsafe fn write(
         len.write(size as libc::socklen_t);
     }
 }
+
+/// `offsetof(struct sockaddr_un, sun_path)`.
+const UN_PATH_OFFSET: usize = std::mem::size_of::<libc::sa_family_t>();
+const UN_LEN: usize = std::mem::size_of::<libc::sockaddr_un>();
+
+/// Reads a `sockaddr_un` as Linux's `unix_validate_addr` and `unix_mkname`
+/// do: the family must be `AF_UNIX` and the length fit the structure
+/// (`EINVAL` otherwise); the name is a pathname up to its first NUL, or an
+/// abstract name (leading NUL) of the length given. Only the family, for
+/// `bind` (`autobind`), gives an empty name; `connect` needs a name.
+///
+/// # Safety
+/// `addr` must be valid for `len` readable bytes (or null).
+pub(crate) unsafe fn read_unix(
+    addr: *const libc::sockaddr,
+    len: libc::socklen_t,
+    autobind: bool,
+) -> Result<Vec<u8>, Errno> {
+    let len = len as usize;
+    if addr.is_null() || !(UN_PATH_OFFSET..=UN_LEN).contains(&len) {
+        return Err(libc::EINVAL);
+    }
+    // SAFETY: at least the family is readable (checked above).
+    let family = unsafe { std::ptr::addr_of!((*addr).sa_family).read_unaligned() };
+    if family as libc::c_int != libc::AF_UNIX {
+        return Err(libc::EINVAL);
+    }
+    if len == UN_PATH_OFFSET {
+        return if autobind {
+            Ok(Vec::new())
+        } else {
+            Err(libc::EINVAL)
+        };
+    }
+    // SAFETY: the caller's `len` bytes, of which the path is the rest.
+    let path = unsafe {
+        std::slice::from_raw_parts(
+            (addr as *const u8).add(UN_PATH_OFFSET),
+            len - UN_PATH_OFFSET,
+        )
+    };
+    if path[0] == 0 {
+        return Ok(path.to_vec());
+    }
+    let end = path.iter().position(|&b| b == 0).unwrap_or(path.len());
+    Ok(path[..end].to_vec())
+}
+
+/// Writes `name` as a `sockaddr_un` where the caller asked, as much as fits,
+/// with `*len` set to the full size: the family alone for an unnamed
+/// socket, a pathname with its NUL, an abstract name as it is.
+///
+/// # Safety
+/// As [`write`].
+pub(crate) unsafe fn write_unix(name: &[u8], addr: *mut libc::sockaddr, len: *mut libc::socklen_t) {
+    if addr.is_null() || len.is_null() {
+        return;
+    }
+    let mut bytes = Vec::with_capacity(UN_LEN);
+    bytes.extend_from_slice(&(libc::AF_UNIX as libc::sa_family_t).to_ne_bytes());
+    bytes.extend_from_slice(name);
+    if name.first().is_some_and(|&b| b != 0) {
+        bytes.push(0);
+    }
+    bytes.truncate(UN_LEN);
+    // SAFETY: the caller's guarantee for `len`.
+    let room = unsafe { len.read() } as usize;
+    let n = room.min(bytes.len());
+    // SAFETY: `n` bytes fit in both; the caller's guarantee for `addr`.
+    unsafe {
+        std::ptr::copy_nonoverlapping(bytes.as_ptr(), addr as *mut u8, n);
+        len.write(bytes.len() as libc::socklen_t);
+    }
+}

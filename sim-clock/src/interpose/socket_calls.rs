@@ -240,8 +240,8 @@ pub unsafe extern "C" fn socketpair(
     protocol: libc::c_int,
     sv: *mut libc::c_int,
 ) -> libc::c_int {
-    if sockets::socketpair_refused(domain) {
-        return -1;
+    if sockets::socketpair_is_virtual() {
+        return sockets::socketpair(domain, ty, protocol, sv);
     }
     sockets::real_socketpair(domain, ty, protocol, sv)
 }

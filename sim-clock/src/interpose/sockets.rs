@@ -170,6 +170,11 @@ pub(crate) fn bind(
     let Some(open) = socket_of("bind", fd) else {
         return -1;
     };
+    if let Some(unix) = sock(&open).as_unix() {
+        // SAFETY: the caller passed `len` readable bytes.
+        let name = unsafe { sockaddr::read_unix(addr, len, true) };
+        return status(name.and_then(|n| unix.bind_name(&n)));
+    }
     // SAFETY: the caller passed `len` readable bytes.
     status(unsafe { sockaddr::read(addr, len) }.and_then(|a| sock(&open).bind(a)))
 }
@@ -189,6 +194,18 @@ pub(crate) fn connect(
     let Some(open) = socket_of("connect", fd) else {
         return -1;
     };
+    if let Some(unix) = sock(&open).as_unix() {
+        // SAFETY: the caller passed `len` readable bytes.
+        let name = unsafe { sockaddr::read_unix(addr, len, false) };
+        return match name.and_then(|n| unix.connect_name(&n)) {
+            // A full backlog: Linux would wait for room.
+            Err(libc::EAGAIN) if !open.nonblocking() => {
+                would_block("connect", fd, open.file.kind());
+                -1
+            }
+            r => status(r),
+        };
+    }
     // SAFETY: the caller passed `len` readable bytes.
     let r = unsafe { sockaddr::read(addr, len) }.and_then(|a| sock(&open).connect(a));
     match r {
@@ -233,10 +250,18 @@ pub(crate) fn accept4(
             return -1;
         }
     };
+    let unix_peer = file
+        .as_socket()
+        .and_then(|s| s.as_unix())
+        .map(|u| u.peer_name().unwrap_or_default());
     match open_with_flags(file, flags) {
         Ok(new) => {
-            // SAFETY: the caller's buffer and length.
-            unsafe { sockaddr::write(peer, addr, len) };
+            match unix_peer {
+                // SAFETY: the caller's buffer and length.
+                Some(name) => unsafe { sockaddr::write_unix(&name, addr, len) },
+                // SAFETY: the caller's buffer and length.
+                None => unsafe { sockaddr::write(peer, addr, len) },
+            }
             new
         }
         Err(e) => {
@@ -259,6 +284,24 @@ fn name_of(
     if addr.is_null() || len.is_null() {
         set_errno(libc::EFAULT);
         return -1;
+    }
+    if let Some(unix) = sock(&open).as_unix() {
+        let name = if call == "getsockname" {
+            unix.local_name()
+        } else {
+            unix.peer_name()
+        };
+        return match name {
+            Ok(name) => {
+                // SAFETY: the caller's buffer and length.
+                unsafe { sockaddr::write_unix(&name, addr, len) };
+                0
+            }
+            Err(e) => {
+                set_errno(e);
+                -1
+            }
+        };
     }
     match get(sock(&open)) {
         Ok(a) => {
@@ -415,30 +458,82 @@ pub(crate) fn readable_bytes(open: &OpenFile) -> Option<Result<usize, Errno>> {
     open.file.as_socket().map(|s| s.readable_bytes())
 }
 
-/// `socketpair(2)` inside a host step: Unix domain sockets are not
-/// modelled. While a runtime is built it is the kernel's: tokio's signal
-/// driver makes its process-wide pair then, once.
-pub(crate) fn socketpair_refused(domain: libc::c_int) -> bool {
-    if !is_sim_thread()
-        || crate::wakers::building().is_some()
-        || crate::wakers::stepping().is_none()
-    {
-        return false;
+/// Whether `socketpair(2)` is the simulation's: inside a host step. While
+/// a runtime is built it is the kernel's: tokio's signal driver makes its
+/// process-wide pair then, once.
+pub(crate) fn socketpair_is_virtual() -> bool {
+    is_sim_thread() && crate::wakers::building().is_none() && crate::wakers::stepping().is_some()
+}
+
+/// `socketpair(2)` inside a host step: two connected Unix domain sockets
+/// from the network crate's factory (`EOPNOTSUPP` for any other domain, as
+/// Linux says for internet sockets).
+pub(crate) fn socketpair(
+    domain: libc::c_int,
+    ty: libc::c_int,
+    protocol: libc::c_int,
+    sv: *mut libc::c_int,
+) -> libc::c_int {
+    if domain != libc::AF_UNIX {
+        set_errno(libc::EOPNOTSUPP);
+        return -1;
     }
-    let errno = if domain == libc::AF_UNIX {
-        libc::EAFNOSUPPORT
-    } else {
-        libc::EOPNOTSUPP
+    if sv.is_null() {
+        set_errno(libc::EFAULT);
+        return -1;
+    }
+    let Some(factory) = vfd::socket_factory() else {
+        refuse(
+            "socketpair",
+            Cow::Borrowed(
+                "a simulated host made a socket pair, but this simulation has no network: call \
+                 sim_net::Net::install(&mut sim) in the setup",
+            ),
+            libc::EPERM,
+        );
+        return -1;
     };
-    refuse(
-        "socketpair",
-        Cow::Borrowed(
-            "socketpair inside a simulated host: Unix domain sockets are not modelled by the \
-             simulator",
-        ),
-        errno,
-    );
-    true
+    let flags = ty & (libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC);
+    let owner = vfd::current_owner();
+    let pair = factory(domain, ty & !flags, protocol, owner).and_then(|a| {
+        let b = factory(domain, ty & !flags, protocol, owner)?;
+        let unix = a
+            .as_socket()
+            .and_then(|s| s.as_unix())
+            .ok_or(libc::EOPNOTSUPP)?;
+        unix.pair_with(&b)?;
+        Ok((a, b))
+    });
+    let (a, b) = match pair {
+        Ok(pair) => pair,
+        Err(e) => {
+            set_errno(e);
+            return -1;
+        }
+    };
+    let fd_a = match open_with_flags(a, flags) {
+        Ok(fd) => fd,
+        Err(e) => {
+            set_errno(e);
+            return -1;
+        }
+    };
+    match open_with_flags(b, flags) {
+        Ok(fd_b) => {
+            // SAFETY: the caller passed room for two descriptors.
+            unsafe {
+                sv.write(fd_a);
+                sv.add(1).write(fd_b);
+            }
+            0
+        }
+        Err(e) => {
+            // SAFETY: `fd_a` was just opened here and is nobody else's.
+            unsafe { super::descriptors::close(fd_a) };
+            set_errno(e);
+            -1
+        }
+    }
 }
 
 /// The C library's `socketpair`.

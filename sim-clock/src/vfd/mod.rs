@@ -64,7 +64,7 @@ mod table;
 pub use file::{EpollTarget, Errno, Readiness, ReadinessSink, VirtualEpoll, VirtualFile, Watchers};
 pub(crate) use inert::InertDup;
 pub use numbers::{is_virtual, INDEX_LIMIT, SLOT_LIMIT, VIRTUAL_FD_BASE};
-pub use socket::{SocketFactory, VirtualSocket};
+pub use socket::{SocketFactory, UnixCalls, VirtualSocket};
 pub use table::{OpenFile, NO_OWNER};
 
 use table::Table;

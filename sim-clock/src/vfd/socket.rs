@@ -65,6 +65,38 @@ pub trait VirtualSocket {
     /// `ioctl(FIONREAD)`: bytes readable now (for a datagram socket, the
     /// size of the next datagram).
     fn readable_bytes(&self) -> Result<usize, Errno>;
+
+    /// The calls that take a Unix domain name, for an `AF_UNIX` socket
+    /// (`None`, the default, for an internet one). The interposer decodes
+    /// `sockaddr_un` for such a socket and calls these instead of
+    /// [`bind`](Self::bind), [`connect`](Self::connect),
+    /// [`local_addr`](Self::local_addr) and [`peer_addr`](Self::peer_addr).
+    fn as_unix(&self) -> Option<&dyn UnixCalls> {
+        None
+    }
+}
+
+/// The calls of a Unix domain socket that name an address. A name is the
+/// bytes of `sun_path`: a pathname (without its NUL), or, starting with a
+/// NUL byte, an abstract name; empty for an unnamed socket.
+pub trait UnixCalls {
+    /// `bind(2)`; an empty `name` asks for an abstract name of the
+    /// object's choice (Linux's autobind).
+    fn bind_name(&self, name: &[u8]) -> Result<(), Errno>;
+
+    /// `connect(2)` to the listener named `name`: done at once (a Unix
+    /// domain connect waits for nothing but room in the backlog).
+    fn connect_name(&self, name: &[u8]) -> Result<(), Errno>;
+
+    /// `getsockname(2)`.
+    fn local_name(&self) -> Result<Vec<u8>, Errno>;
+
+    /// `getpeername(2)`.
+    fn peer_name(&self) -> Result<Vec<u8>, Errno>;
+
+    /// `socketpair(2)`: connects this fresh socket to `other`, another
+    /// fresh one from the same factory.
+    fn pair_with(&self, other: &Rc<dyn VirtualFile>) -> Result<(), Errno>;
 }
 
 /// Makes the socket behind a new virtual `socket(domain, type, protocol)`

@@ -29,10 +29,36 @@ pub(crate) use socket::{FdSocket, Phase};
 /// sockets on `state`'s network.
 pub(crate) fn install(state: &Rc<NetState>) {
     let state = Rc::downgrade(state);
-    vfd::set_socket_factory(Box::new(move |domain, ty, protocol, _host| {
+    vfd::set_socket_factory(Box::new(move |domain, ty, protocol, host| {
         let state = state.upgrade().ok_or(libc::EPERM)?;
+        if domain == libc::AF_UNIX {
+            return open_unix(&state, ty, protocol, host);
+        }
         open(&state, domain, ty, protocol)
     }));
+}
+
+/// `socket(AF_UNIX, ty, protocol)` for host `host`: stream sockets only.
+fn open_unix(
+    state: &Rc<NetState>,
+    ty: libc::c_int,
+    protocol: libc::c_int,
+    host: u32,
+) -> Result<Rc<dyn VirtualFile>, Errno> {
+    match (ty, protocol) {
+        (libc::SOCK_STREAM, 0) => Ok(crate::unix::UnixStream::new(&state.unix_names, host)),
+        (libc::SOCK_STREAM, _) => Err(libc::EPROTONOSUPPORT),
+        _ => {
+            vfd::report_unsupported(
+                "socket",
+                format!(
+                    "socket(AF_UNIX, {ty}, ..): Unix domain datagram and seqpacket sockets are \
+                     not modelled by the simulator (stream sockets are)"
+                ),
+            );
+            Err(libc::ESOCKTNOSUPPORT)
+        }
+    }
 }
 
 /// `socket(domain, ty, protocol)` for the current host.
@@ -47,7 +73,6 @@ fn open(
         libc::AF_INET6 => true,
         _ => {
             let what = match domain {
-                libc::AF_UNIX => "Unix domain sockets",
                 libc::AF_PACKET => "packet sockets",
                 libc::AF_NETLINK => "netlink sockets",
                 _ => "this address family",

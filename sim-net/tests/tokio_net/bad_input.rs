@@ -46,15 +46,15 @@ fn a_raw_socket_is_esocktnosupport_and_ends_the_run() {
 }
 
 #[test]
-fn a_unix_socket_is_eafnosupport_and_ends_the_run() {
+fn a_unix_datagram_socket_is_esocktnosupport_and_ends_the_run() {
     let e = fails(|sim| {
         sim.client("app", async {
             let err = std::os::unix::net::UnixDatagram::unbound().unwrap_err();
-            assert_eq!(err.raw_os_error(), Some(libc::EAFNOSUPPORT));
+            assert_eq!(err.raw_os_error(), Some(libc::ESOCKTNOSUPPORT));
             Ok(())
         });
     });
-    assert_unsupported(&e, "socket", "Unix domain");
+    assert_unsupported(&e, "socket", "Unix domain datagram");
 }
 
 #[test]

@@ -9,3 +9,4 @@ mod bad_input;
 mod ext;
 mod smoke;
 mod std_and_socket2;
+mod unix;

@@ -1,0 +1,164 @@
+//! Unix domain stream sockets inside hosts: tokio's and std's
+//! `UnixListener`/`UnixStream`, named by path or abstract name in a
+//! namespace of each host's own, `socketpair`, shutdown, close and a full
+//! buffer, with Linux's errno. Nothing touches the file system.
+
+use std::io::ErrorKind;
+use std::os::linux::net::SocketAddrExt;
+
+use crate::helpers::sockets::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{UnixListener, UnixStream};
+
+const PATH: &str = "/run/simnet-test/app.sock";
+
+#[test]
+fn a_host_serves_itself_over_a_unix_socket_without_a_file() {
+    run(|sim| {
+        sim.client("app", async {
+            let listener = UnixListener::bind(PATH)?;
+            assert_eq!(
+                listener.local_addr()?.as_pathname(),
+                Some(std::path::Path::new(PATH))
+            );
+            assert!(!std::path::Path::new(PATH).exists(), "no socket file");
+            let client = tokio::spawn(async {
+                let mut s = UnixStream::connect(PATH).await?;
+                assert_eq!(
+                    s.peer_addr()?.as_pathname(),
+                    Some(std::path::Path::new(PATH))
+                );
+                assert!(s.local_addr()?.is_unnamed());
+                s.write_all(b"ping").await?;
+                let mut buf = [0u8; 4];
+                s.read_exact(&mut buf).await?;
+                assert_eq!(&buf, b"pong");
+                std::io::Result::Ok(now())
+            });
+            let (mut s, peer) = listener.accept().await?;
+            assert!(peer.is_unnamed());
+            let mut buf = [0u8; 4];
+            s.read_exact(&mut buf).await?;
+            assert_eq!(&buf, b"ping");
+            s.write_all(b"pong").await?;
+            let done = client.await??;
+            assert_eq!(done, ms(0), "local, so no virtual time passes");
+            // The name is taken while the listener lives, free after.
+            let err = UnixListener::bind(PATH).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::AddrInUse);
+            drop(listener);
+            UnixListener::bind(PATH)?;
+            Ok(())
+        });
+        install(sim, 10);
+    });
+}
+
+#[test]
+fn each_host_has_its_own_names_and_linux_errors_for_missing_ones() {
+    run(|sim| {
+        sim.host("server", || async {
+            let _l = UnixListener::bind(PATH)?;
+            std::future::pending().await
+        });
+        sim.client("other", async {
+            tokio::time::sleep(ms(1)).await;
+            // The server's name is on another host: no such file here.
+            let err = UnixStream::connect(PATH).await.unwrap_err();
+            assert_eq!(err.raw_os_error(), Some(libc::ENOENT));
+            // Bound but not listening: refused.
+            let bound = socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM, None)?;
+            bound.bind(&socket2::SockAddr::unix("/run/quiet.sock")?)?;
+            let err = UnixStream::connect("/run/quiet.sock").await.unwrap_err();
+            assert_eq!(err.raw_os_error(), Some(libc::ECONNREFUSED));
+            // Listening needs a name, as on Linux.
+            let unbound = socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM, None)?;
+            assert_eq!(
+                unbound.listen(1).unwrap_err().raw_os_error(),
+                Some(libc::EINVAL)
+            );
+            Ok(())
+        });
+        install(sim, 10);
+    });
+}
+
+#[test]
+fn abstract_names_serve_std_and_tokio_sockets() {
+    run(|sim| {
+        sim.client("app", async {
+            let name = std::os::unix::net::SocketAddr::from_abstract_name(b"simnet")?;
+            let listener = std::os::unix::net::UnixListener::bind_addr(&name)?;
+            listener.set_nonblocking(true)?;
+            let listener = UnixListener::from_std(listener)?;
+            assert_eq!(
+                listener.local_addr()?.as_abstract_name(),
+                Some(&b"simnet"[..])
+            );
+            let std_client = std::os::unix::net::UnixStream::connect_addr(&name)?;
+            let (mut s, _) = listener.accept().await?;
+            std_client.set_nonblocking(true)?;
+            let mut client = UnixStream::from_std(std_client)?;
+            client.write_all(b"abc").await?;
+            let mut buf = [0u8; 3];
+            s.read_exact(&mut buf).await?;
+            assert_eq!(&buf, b"abc");
+            let unknown = std::os::unix::net::SocketAddr::from_abstract_name(b"nobody")?;
+            let err = std::os::unix::net::UnixStream::connect_addr(&unknown).unwrap_err();
+            assert_eq!(err.raw_os_error(), Some(libc::ECONNREFUSED));
+            Ok(())
+        });
+        install(sim, 10);
+    });
+}
+
+#[test]
+fn a_socket_pair_carries_bytes_shutdown_and_close() {
+    run(|sim| {
+        sim.client("app", async {
+            let (mut a, mut b) = UnixStream::pair()?;
+            a.write_all(b"hello").await?;
+            let mut buf = [0u8; 5];
+            b.read_exact(&mut buf).await?;
+            assert_eq!(&buf, b"hello");
+            a.shutdown().await?;
+            assert_eq!(b.read(&mut buf).await?, 0, "EOF after the peer's shutdown");
+            b.write_all(b"still").await?;
+            a.read_exact(&mut buf).await?;
+            assert_eq!(&buf, b"still");
+            drop(a);
+            let err = b.write_all(b"x").await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::BrokenPipe);
+            Ok(())
+        });
+        install(sim, 10);
+    });
+}
+
+#[test]
+fn a_full_buffer_makes_the_writer_wait_for_the_reader() {
+    run(|sim| {
+        sim.client("app", async {
+            let (mut a, mut b) = UnixStream::pair()?;
+            let data: Vec<u8> = (0..500_000u32).map(|i| i as u8).collect();
+            let expected = data.clone();
+            let writer = tokio::spawn(async move {
+                a.write_all(&data).await?;
+                std::io::Result::Ok(a)
+            });
+            // The writer stops at the buffer's size until this side reads.
+            tokio::task::yield_now().await;
+            assert!(!writer.is_finished());
+            let mut got = Vec::new();
+            let mut chunk = [0u8; 65536];
+            while got.len() < expected.len() {
+                let n = b.read(&mut chunk).await?;
+                got.extend_from_slice(&chunk[..n]);
+            }
+            assert_eq!(got, expected);
+            writer.await??;
+            Ok(())
+        });
+        install(sim, 10);
+    });
+}
