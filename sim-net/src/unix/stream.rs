@@ -49,6 +49,12 @@ pub(crate) struct UnixStream {
     write_shut: Cell<bool>,
     /// A write found the peer's buffer full: its next read tells us.
     writer_waiting: Cell<bool>,
+    /// `ECONNRESET` from the peer's close, reported once (`SO_ERROR`, or
+    /// the next read or write).
+    error: Cell<Option<Errno>>,
+    /// Closing resets the peer: a connection never accepted (Linux's
+    /// embryo), whose listener closed.
+    reset_on_close: Cell<bool>,
     watchers: Watchers,
 }
 
@@ -66,6 +72,8 @@ impl UnixStream {
             read_shut: Cell::new(false),
             write_shut: Cell::new(false),
             writer_waiting: Cell::new(false),
+            error: Cell::new(None),
+            reset_on_close: Cell::new(false),
             watchers: Watchers::new(),
         })
     }
@@ -88,11 +96,16 @@ impl UnixStream {
         self.watchers.notify(bits as Readiness);
     }
 
-    /// The peer will send nothing more; `gone`: it closed.
-    fn peer_finished(&self, gone: bool) {
+    /// The peer will send nothing more; `gone`: it closed; `reset`: with
+    /// `ECONNRESET` for this side, as Linux's `unix_release_sock` sets when
+    /// the closing end was never accepted or left data unread.
+    fn peer_finished(&self, gone: bool, reset: bool) {
         self.eof.set(true);
         if gone {
             self.peer_gone.set(true);
+        }
+        if reset {
+            self.error.set(Some(libc::ECONNRESET));
         }
         self.notify(libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLOUT | libc::EPOLLHUP);
     }
@@ -107,11 +120,17 @@ impl Drop for UnixStream {
         }
         let state = std::mem::replace(&mut *self.state.borrow_mut(), State::Fresh);
         match state {
-            // Connections nobody accepted: their clients see the end.
-            State::Listening { queue, .. } => drop(queue),
+            // Connections nobody accepted: their clients are reset.
+            State::Listening { queue, .. } => {
+                for conn in &queue {
+                    conn.reset_on_close.set(true);
+                }
+                drop(queue);
+            }
             State::Connected { peer, .. } => {
                 if let Some(peer) = peer.upgrade() {
-                    peer.peer_finished(true);
+                    let unread = !self.rx.borrow().is_empty();
+                    peer.peer_finished(true, self.reset_on_close.get() || unread);
                 }
             }
             State::Fresh => {}
@@ -151,6 +170,9 @@ impl VirtualFile for UnixStream {
                 }
                 if self.eof.get() && (self.write_shut.get() || self.peer_gone.get()) {
                     r |= libc::EPOLLHUP;
+                }
+                if self.error.get().is_some() {
+                    r |= libc::EPOLLERR;
                 }
                 let room = peer
                     .upgrade()
@@ -242,7 +264,7 @@ impl VirtualSocket for UnixStream {
         }
         if how != libc::SHUT_RD && !self.write_shut.replace(true) {
             if let Some(peer) = peer {
-                peer.peer_finished(false);
+                peer.peer_finished(false, false);
             }
         }
         Ok(())
@@ -255,6 +277,9 @@ impl VirtualSocket for UnixStream {
                 State::Connected { .. } => libc::EISCONN,
                 _ => libc::EOPNOTSUPP,
             });
+        }
+        if let Some(e) = self.error.take() {
+            return Err(e);
         }
         let peer = self.peer()?;
         if self.write_shut.get() || self.peer_gone.get() {
@@ -282,6 +307,9 @@ impl VirtualSocket for UnixStream {
     fn recv(&self, buf: &mut [u8], peek: bool) -> Result<(usize, Option<SocketAddr>), Errno> {
         if !matches!(&*self.state.borrow(), State::Connected { .. }) {
             return Err(libc::EINVAL);
+        }
+        if let Some(e) = self.error.take() {
+            return Err(e);
         }
         let n = {
             let mut rx = self.rx.borrow_mut();
@@ -345,7 +373,7 @@ impl VirtualSocket for UnixStream {
             Ok(4)
         };
         match (level, name) {
-            (libc::SOL_SOCKET, libc::SO_ERROR) => int(0, out),
+            (libc::SOL_SOCKET, libc::SO_ERROR) => int(self.error.take().unwrap_or(0), out),
             (libc::SOL_SOCKET, libc::SO_TYPE) => int(libc::SOCK_STREAM, out),
             (libc::SOL_SOCKET, libc::SO_DOMAIN) => int(libc::AF_UNIX, out),
             (libc::SOL_SOCKET, libc::SO_PROTOCOL) => int(0, out),

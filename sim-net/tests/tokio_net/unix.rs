@@ -43,10 +43,15 @@ fn a_host_serves_itself_over_a_unix_socket_without_a_file() {
             s.write_all(b"pong").await?;
             let done = client.await??;
             assert_eq!(done, ms(0), "local, so no virtual time passes");
-            // The name is taken while the listener lives, free after.
+            // The name is taken while the listener lives, free after. A
+            // connection it never accepted is reset when it closes.
             let err = UnixListener::bind(PATH).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::AddrInUse);
+            let mut waiting = UnixStream::connect(PATH).await?;
             drop(listener);
+            let err = waiting.read(&mut buf).await.unwrap_err();
+            assert_eq!(err.raw_os_error(), Some(libc::ECONNRESET));
+            assert_eq!(waiting.read(&mut buf).await?, 0, "then EOF");
             UnixListener::bind(PATH)?;
             Ok(())
         });
