@@ -149,6 +149,15 @@ fn with_socket<R>(fd: RawFd, f: impl FnOnce(&FdSocket, SocketId) -> R) -> io::Re
         )
     };
     let file = sim_clock::vfd::file(fd).ok_or_else(not_simulated)?;
+    if file.as_any().is::<crate::unix::UnixStream>() {
+        return Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            format!(
+                "descriptor {fd} is a Unix domain socket: the SocketExt extras are for network \
+                 sockets"
+            ),
+        ));
+    }
     let socket = file
         .as_any()
         .downcast_ref::<FdSocket>()

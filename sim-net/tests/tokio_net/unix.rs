@@ -131,6 +131,8 @@ fn a_socket_pair_carries_bytes_shutdown_and_close() {
             b.write_all(b"still").await?;
             a.read_exact(&mut buf).await?;
             assert_eq!(&buf, b"still");
+            let err = sim_net::SocketExt::set_read_error(&a, None).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
             drop(a);
             let err = b.write_all(b"x").await.unwrap_err();
             assert_eq!(err.kind(), ErrorKind::BrokenPipe);
