@@ -19,7 +19,7 @@ use super::refuse::{refuse, unsupported, would_block};
 use super::set_errno;
 use super::sockaddr;
 use crate::thread_state::is_sim_thread;
-use crate::vfd::{self, Errno, OpenFile, VirtualFile, VirtualSocket};
+use crate::vfd::{self, Errno, OpenFile, SocketFactory, UnixCalls, VirtualFile, VirtualSocket};
 
 /// Flags of `send`/`recv` the simulator understands. `MSG_NOSIGNAL` has
 /// nothing to do (no signal is ever raised), `MSG_WAITALL` and `MSG_MORE`
@@ -45,6 +45,23 @@ fn open_with_flags(file: Rc<dyn VirtualFile>, flags: libc::c_int) -> Result<libc
     vfd::open(file, status, flags & libc::SOCK_CLOEXEC != 0)
 }
 
+/// The network crate's socket factory; without one (no network installed)
+/// `call` is refused, with the advice to install it.
+fn factory_or_refuse(call: &'static str) -> Option<Rc<SocketFactory>> {
+    let factory = vfd::socket_factory();
+    if factory.is_none() {
+        refuse(
+            call,
+            Cow::Owned(format!(
+                "a simulated host called `{call}`, but this simulation has no network: call \
+                 sim_net::Net::install(&mut sim) in the setup"
+            )),
+            libc::EPERM,
+        );
+    }
+    factory
+}
+
 /// `socket(2)`: a virtual socket inside a host, the kernel's elsewhere.
 pub(crate) fn socket(domain: libc::c_int, ty: libc::c_int, protocol: libc::c_int) -> libc::c_int {
     if !in_host() {
@@ -67,15 +84,7 @@ pub(crate) fn socket(domain: libc::c_int, ty: libc::c_int, protocol: libc::c_int
         // SAFETY: plain system call with integer arguments.
         return unsafe { libc::syscall(libc::SYS_socket, domain, ty, protocol) as libc::c_int };
     }
-    let Some(factory) = vfd::socket_factory() else {
-        refuse(
-            "socket",
-            Cow::Borrowed(
-                "a simulated host opened a socket, but this simulation has no network: call \
-                 sim_net::Net::install(&mut sim) in the setup",
-            ),
-            libc::EPERM,
-        );
+    let Some(factory) = factory_or_refuse("socket") else {
         return -1;
     };
     let flags = ty & (libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC);
@@ -277,6 +286,7 @@ fn name_of(
     addr: *mut libc::sockaddr,
     len: *mut libc::socklen_t,
     get: impl FnOnce(&dyn VirtualSocket) -> Result<SocketAddr, Errno>,
+    get_unix: impl FnOnce(&dyn UnixCalls) -> Result<Vec<u8>, Errno>,
 ) -> libc::c_int {
     let Some(open) = socket_of(call, fd) else {
         return -1;
@@ -286,12 +296,7 @@ fn name_of(
         return -1;
     }
     if let Some(unix) = sock(&open).as_unix() {
-        let name = if call == "getsockname" {
-            unix.local_name()
-        } else {
-            unix.peer_name()
-        };
-        return match name {
+        return match get_unix(unix) {
             Ok(name) => {
                 // SAFETY: the caller's buffer and length.
                 unsafe { sockaddr::write_unix(&name, addr, len) };
@@ -321,7 +326,14 @@ pub(crate) fn getsockname(
     addr: *mut libc::sockaddr,
     len: *mut libc::socklen_t,
 ) -> libc::c_int {
-    name_of("getsockname", fd, addr, len, |s| s.local_addr())
+    name_of(
+        "getsockname",
+        fd,
+        addr,
+        len,
+        |s| s.local_addr(),
+        |u| u.local_name(),
+    )
 }
 
 pub(crate) fn getpeername(
@@ -329,7 +341,14 @@ pub(crate) fn getpeername(
     addr: *mut libc::sockaddr,
     len: *mut libc::socklen_t,
 ) -> libc::c_int {
-    name_of("getpeername", fd, addr, len, |s| s.peer_addr())
+    name_of(
+        "getpeername",
+        fd,
+        addr,
+        len,
+        |s| s.peer_addr(),
+        |u| u.peer_name(),
+    )
 }
 
 pub(crate) fn setsockopt(
@@ -482,15 +501,7 @@ pub(crate) fn socketpair(
         set_errno(libc::EFAULT);
         return -1;
     }
-    let Some(factory) = vfd::socket_factory() else {
-        refuse(
-            "socketpair",
-            Cow::Borrowed(
-                "a simulated host made a socket pair, but this simulation has no network: call \
-                 sim_net::Net::install(&mut sim) in the setup",
-            ),
-            libc::EPERM,
-        );
+    let Some(factory) = factory_or_refuse("socketpair") else {
         return -1;
     };
     let flags = ty & (libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC);
