@@ -228,8 +228,8 @@ pub unsafe extern "C" fn socket(
     sockets::socket(domain, ty, protocol)
 }
 
-/// Refused inside a simulated host (Unix domain sockets are not
-/// modelled); the C library's elsewhere.
+/// Inside a simulated host, two connected Unix domain sockets of the
+/// simulation (see [`sockets::socketpair`]); the C library's elsewhere.
 ///
 /// # Safety
 /// As libc's `socketpair`.
