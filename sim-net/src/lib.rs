@@ -45,9 +45,10 @@
 //! Underneath is [`model`], a sans-IO model of the network (no tokio, no
 //! threads, no wall clock) that the scheduler steps as an actor. A socket
 //! a host opens is a virtual descriptor (see `sim_clock::vfd`) whose object
-//! holds a socket of the model. Unix domain stream sockets (`tokio::net::UnixStream`,
-//! `UnixListener`) connect the code of one host, in a namespace of names
-//! per host, with no model in between.
+//! holds a socket of the model. Unix domain stream and datagram sockets
+//! (`tokio::net::UnixStream`, `UnixListener`, `UnixDatagram`) connect the
+//! code of one host, in a namespace of names per host, with no model in
+//! between.
 
 #![cfg(target_os = "linux")]
 #![warn(missing_docs)]

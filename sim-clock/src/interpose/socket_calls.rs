@@ -75,7 +75,7 @@ unsafe fn recvfrom_virtual(
         Ok((got, from)) => {
             if let Some(from) = from {
                 // SAFETY: the caller's buffer and length.
-                unsafe { super::sockaddr::write(from, addr, len) };
+                unsafe { from.write(addr, len) };
             } else if !len.is_null() && !addr.is_null() {
                 // A stream socket leaves the address alone; Linux sets
                 // the length to 0.
@@ -173,7 +173,7 @@ unsafe fn recvmsg_virtual(
     match from {
         Some(from) if !m.msg_name.is_null() => {
             // SAFETY: `msg_name` holds `msg_namelen` bytes.
-            unsafe { super::sockaddr::write(from, m.msg_name.cast(), &mut namelen) };
+            unsafe { from.write(m.msg_name.cast(), &mut namelen) };
         }
         _ => namelen = 0,
     }

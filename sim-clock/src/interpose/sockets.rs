@@ -434,6 +434,18 @@ pub(crate) fn send_common(
     if !check_flags(call, flags, SEND_FLAGS) {
         return -1;
     }
+    let nonblocking = open.nonblocking() || flags & libc::MSG_DONTWAIT != 0;
+    if let Some(unix) = sock(&open).as_unix() {
+        let r = match to {
+            Some((addr, len)) if !addr.is_null() => {
+                // SAFETY: the caller passed `len` readable bytes.
+                unsafe { sockaddr::read_unix(addr, len, false) }
+                    .and_then(|name| unix.send_named(data, Some(&name)))
+            }
+            _ => unix.send_named(data, None),
+        };
+        return transferred(call, fd, &open, nonblocking, r);
+    }
     let dest = match to {
         Some((addr, len)) if !addr.is_null() => {
             // SAFETY: the caller passed `len` readable bytes.
@@ -447,9 +459,29 @@ pub(crate) fn send_common(
         }
         _ => None,
     };
-    let nonblocking = open.nonblocking() || flags & libc::MSG_DONTWAIT != 0;
     let r = sock(&open).send(data, dest);
     transferred(call, fd, &open, nonblocking, r)
+}
+
+/// Who sent a datagram: an internet address, or a Unix domain name.
+pub(crate) enum Sender {
+    Inet(SocketAddr),
+    Unix(Vec<u8>),
+}
+
+impl Sender {
+    /// Writes the sender where the caller asked, as `recvfrom` does.
+    ///
+    /// # Safety
+    /// As [`sockaddr::write`].
+    pub(crate) unsafe fn write(&self, addr: *mut libc::sockaddr, len: *mut libc::socklen_t) {
+        match self {
+            // SAFETY: the caller's guarantee.
+            Sender::Inet(a) => unsafe { sockaddr::write(*a, addr, len) },
+            // SAFETY: the caller's guarantee.
+            Sender::Unix(name) => unsafe { sockaddr::write_unix(name, addr, len) },
+        }
+    }
 }
 
 /// `recv`, `recvfrom` and `recvmsg` once decoded: the count and sender.
@@ -458,7 +490,7 @@ pub(crate) fn recv_common(
     fd: libc::c_int,
     buf: &mut [u8],
     flags: libc::c_int,
-) -> Result<(usize, Option<SocketAddr>), libc::ssize_t> {
+) -> Result<(usize, Option<Sender>), libc::ssize_t> {
     let Some(open) = socket_of(call, fd) else {
         return Err(-1);
     };
@@ -466,10 +498,16 @@ pub(crate) fn recv_common(
         return Err(-1);
     }
     let nonblocking = open.nonblocking() || flags & libc::MSG_DONTWAIT != 0;
-    match sock(&open).recv(buf, flags & libc::MSG_PEEK != 0) {
-        Ok(r) => Ok(r),
-        Err(e) => Err(transferred(call, fd, &open, nonblocking, Err(e))),
-    }
+    let peek = flags & libc::MSG_PEEK != 0;
+    let r = match sock(&open).as_unix() {
+        Some(unix) => unix
+            .recv_named(buf, peek)
+            .map(|(n, from)| (n, from.map(Sender::Unix))),
+        None => sock(&open)
+            .recv(buf, peek)
+            .map(|(n, from)| (n, from.map(Sender::Inet))),
+    };
+    r.map_err(|e| transferred(call, fd, &open, nonblocking, Err(e)))
 }
 
 /// `ioctl(FIONREAD)` on a virtual socket.

@@ -97,6 +97,14 @@ pub trait UnixCalls {
     /// `socketpair(2)`: connects this fresh socket to `other`, another
     /// fresh one from the same factory.
     fn pair_with(&self, other: &Rc<dyn VirtualFile>) -> Result<(), Errno>;
+
+    /// `send`/`sendto`/`sendmsg`, with the destination's name if one was
+    /// given.
+    fn send_named(&self, buf: &[u8], to: Option<&[u8]>) -> Result<usize, Errno>;
+
+    /// `recv`/`recvfrom`/`recvmsg`: the bytes copied, and the sender's name
+    /// for a datagram socket (empty for an unnamed sender).
+    fn recv_named(&self, buf: &mut [u8], peek: bool) -> Result<(usize, Option<Vec<u8>>), Errno>;
 }
 
 /// Makes the socket behind a new virtual `socket(domain, type, protocol)`

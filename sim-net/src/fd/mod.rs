@@ -38,7 +38,8 @@ pub(crate) fn install(state: &Rc<NetState>) {
     }));
 }
 
-/// `socket(AF_UNIX, ty, protocol)` for host `host`: stream sockets only.
+/// `socket(AF_UNIX, ty, protocol)` for host `host`: stream and datagram
+/// sockets.
 fn open_unix(
     state: &Rc<NetState>,
     ty: libc::c_int,
@@ -47,13 +48,14 @@ fn open_unix(
 ) -> Result<Rc<dyn VirtualFile>, Errno> {
     match (ty, protocol) {
         (libc::SOCK_STREAM, 0) => Ok(crate::unix::UnixStream::new(&state.unix_names, host)),
-        (libc::SOCK_STREAM, _) => Err(libc::EPROTONOSUPPORT),
+        (libc::SOCK_DGRAM, 0) => Ok(crate::unix::UnixDatagram::new(&state.unix_names, host)),
+        (libc::SOCK_STREAM | libc::SOCK_DGRAM, _) => Err(libc::EPROTONOSUPPORT),
         _ => {
             vfd::report_unsupported(
                 "socket",
                 format!(
-                    "socket(AF_UNIX, {ty}, ..): Unix domain datagram and seqpacket sockets are \
-                     not modelled by the simulator (stream sockets are)"
+                    "socket(AF_UNIX, {ty}, ..): Unix domain seqpacket sockets are not modelled \
+                     by the simulator (stream and datagram sockets are)"
                 ),
             );
             Err(libc::ESOCKTNOSUPPORT)

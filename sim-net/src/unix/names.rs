@@ -1,20 +1,20 @@
 //! The names Unix domain sockets are bound to: one namespace per host.
 
+use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::{Rc, Weak};
 
 use sim_clock::vfd::Errno;
 
-use super::UnixStream;
-
 /// A name on a host: the host's index and the `sun_path` bytes.
 type HostName = (u32, Vec<u8>);
 
-/// Every host's bound Unix domain names, for one simulation.
+/// Every host's bound Unix domain names, for one simulation: stream and
+/// datagram sockets share them, as on Linux.
 #[derive(Default)]
 pub(crate) struct UnixNames {
-    bound: RefCell<BTreeMap<HostName, Weak<UnixStream>>>,
+    bound: RefCell<BTreeMap<HostName, Weak<dyn Any>>>,
     /// The next autobind name (Linux draws five hex digits from a counter).
     next_auto: Cell<u32>,
 }
@@ -22,12 +22,7 @@ pub(crate) struct UnixNames {
 impl UnixNames {
     /// Binds `name` on `host` to `socket`: `EADDRINUSE` if a live socket
     /// holds it.
-    pub(crate) fn bind(
-        &self,
-        host: u32,
-        name: &[u8],
-        socket: Weak<UnixStream>,
-    ) -> Result<(), Errno> {
+    pub(crate) fn bind(&self, host: u32, name: &[u8], socket: Weak<dyn Any>) -> Result<(), Errno> {
         let mut bound = self.bound.borrow_mut();
         let key = (host, name.to_vec());
         if bound.get(&key).is_some_and(|w| w.strong_count() > 0) {
@@ -51,8 +46,9 @@ impl UnixNames {
         }
     }
 
-    /// The live socket bound to `name` on `host`.
-    pub(crate) fn lookup(&self, host: u32, name: &[u8]) -> Option<Rc<UnixStream>> {
+    /// The live socket bound to `name` on `host` (a `UnixStream` or a
+    /// `UnixDatagram`).
+    pub(crate) fn lookup(&self, host: u32, name: &[u8]) -> Option<Rc<dyn Any>> {
         self.bound
             .borrow()
             .get(&(host, name.to_vec()))
@@ -62,12 +58,12 @@ impl UnixNames {
     /// Frees `name` on `host` if `socket` (closing) holds it. Never fails:
     /// a socket may close while the table is in use, and then its dead
     /// entry is replaced by the next bind of that name.
-    pub(crate) fn release(&self, host: u32, name: &[u8], socket: *const UnixStream) {
+    pub(crate) fn release(&self, host: u32, name: &[u8], socket: *const ()) {
         if let Ok(mut bound) = self.bound.try_borrow_mut() {
             let key = (host, name.to_vec());
             if bound
                 .get(&key)
-                .is_some_and(|w| std::ptr::eq(w.as_ptr(), socket))
+                .is_some_and(|w| std::ptr::addr_eq(w.as_ptr(), socket))
             {
                 bound.remove(&key);
             }

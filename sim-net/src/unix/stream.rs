@@ -116,7 +116,7 @@ impl Drop for UnixStream {
         let name = std::mem::take(&mut *self.name.borrow_mut());
         if !name.is_empty() {
             self.names
-                .release(self.host, &name, self as *const UnixStream);
+                .release(self.host, &name, (self as *const UnixStream).cast());
         }
         let state = std::mem::replace(&mut *self.state.borrow_mut(), State::Fresh);
         match state {
@@ -438,7 +438,8 @@ impl UnixCalls for UnixStream {
         } else {
             name.to_vec()
         };
-        self.names.bind(self.host, &name, self.me.clone())?;
+        let me: Weak<dyn Any> = self.me.clone();
+        self.names.bind(self.host, &name, me)?;
         *self.name.borrow_mut() = name;
         Ok(())
     }
@@ -449,14 +450,13 @@ impl UnixCalls for UnixStream {
             State::Connected { .. } => return Err(libc::EISCONN),
             State::Listening { .. } => return Err(libc::EINVAL),
         }
-        let Some(listener) = self.names.lookup(self.host, name) else {
-            // No socket file at a path; nobody on an abstract name.
-            return Err(if name.first() == Some(&0) {
-                libc::ECONNREFUSED
-            } else {
-                libc::ENOENT
-            });
+        let Some(bound) = self.names.lookup(self.host, name) else {
+            return Err(super::unbound_errno(name));
         };
+        // A datagram socket's name: Linux's EPROTOTYPE.
+        let listener = bound
+            .downcast::<UnixStream>()
+            .map_err(|_| libc::EPROTOTYPE)?;
         let listener_name = listener.name.borrow().clone();
         let me = self.me.upgrade().ok_or(libc::EBADF)?;
         {
@@ -487,6 +487,21 @@ impl UnixCalls for UnixStream {
             State::Connected { peer_name, .. } => Ok(peer_name.clone()),
             _ => Err(libc::ENOTCONN),
         }
+    }
+
+    fn send_named(&self, buf: &[u8], to: Option<&[u8]>) -> Result<usize, Errno> {
+        if to.is_some() {
+            // Linux's unix_stream_sendmsg with an address.
+            return Err(match &*self.state.borrow() {
+                State::Connected { .. } => libc::EISCONN,
+                _ => libc::EOPNOTSUPP,
+            });
+        }
+        self.send(buf, None)
+    }
+
+    fn recv_named(&self, buf: &mut [u8], peek: bool) -> Result<(usize, Option<Vec<u8>>), Errno> {
+        self.recv(buf, peek).map(|(n, _)| (n, None))
     }
 
     fn pair_with(&self, other: &Rc<dyn VirtualFile>) -> Result<(), Errno> {

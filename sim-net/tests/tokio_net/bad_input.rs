@@ -46,15 +46,16 @@ fn a_raw_socket_is_esocktnosupport_and_ends_the_run() {
 }
 
 #[test]
-fn a_unix_datagram_socket_is_esocktnosupport_and_ends_the_run() {
+fn a_unix_seqpacket_socket_is_esocktnosupport_and_ends_the_run() {
     let e = fails(|sim| {
         sim.client("app", async {
-            let err = std::os::unix::net::UnixDatagram::unbound().unwrap_err();
+            let err = socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::SEQPACKET, None)
+                .unwrap_err();
             assert_eq!(err.raw_os_error(), Some(libc::ESOCKTNOSUPPORT));
             Ok(())
         });
     });
-    assert_unsupported(&e, "socket", "Unix domain datagram");
+    assert_unsupported(&e, "socket", "Unix domain seqpacket");
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::os::linux::net::SocketAddrExt;
 
 use crate::helpers::sockets::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{UnixListener, UnixStream};
+use tokio::net::{UnixDatagram, UnixListener, UnixStream};
 
 const PATH: &str = "/run/simnet-test/app.sock";
 
@@ -164,6 +164,90 @@ fn a_full_buffer_makes_the_writer_wait_for_the_reader() {
             }
             assert_eq!(got, expected);
             writer.await??;
+            Ok(())
+        });
+        install(sim, 10);
+    });
+}
+
+#[test]
+fn datagrams_carry_their_senders_name_and_keep_their_bounds() {
+    run(|sim| {
+        sim.client("app", async {
+            let server = UnixDatagram::bind("/run/dgram/server")?;
+            let named = UnixDatagram::bind("/run/dgram/client")?;
+            named.send_to(b"hello", "/run/dgram/server").await?;
+            let mut buf = [0u8; 16];
+            let (n, from) = server.recv_from(&mut buf).await?;
+            assert_eq!(&buf[..n], b"hello");
+            assert_eq!(
+                from.as_pathname(),
+                Some(std::path::Path::new("/run/dgram/client"))
+            );
+            server.send_to(b"hi", "/run/dgram/client").await?;
+            let n = named.recv(&mut buf).await?;
+            assert_eq!(&buf[..n], b"hi");
+
+            // An unbound sender is unnamed; a short buffer truncates.
+            let anon = UnixDatagram::unbound()?;
+            anon.send_to(b"0123456789", "/run/dgram/server").await?;
+            let (n, from) = server.recv_from(&mut buf[..4]).await?;
+            assert_eq!((&buf[..n], from.is_unnamed()), (&b"0123"[..], true));
+
+            // Ten datagrams wait at most (Linux's max_dgram_qlen).
+            anon.connect("/run/dgram/server")?;
+            for i in 0..10u8 {
+                anon.try_send(&[i])?;
+            }
+            let err = anon.try_send(b"x").unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::WouldBlock);
+            let sender = tokio::spawn(async move {
+                anon.send(b"late").await?;
+                std::io::Result::Ok(anon)
+            });
+            tokio::task::yield_now().await;
+            assert!(!sender.is_finished(), "the sender waits for room");
+            server.recv(&mut buf).await?;
+            let anon = sender.await??;
+            for _ in 0..9 {
+                server.recv(&mut buf).await?;
+            }
+            let n = server.recv(&mut buf).await?;
+            assert_eq!(&buf[..n], b"late");
+
+            // Names and kinds, as Linux checks them.
+            let err = anon.send_to(b"x", "/run/nobody").await.unwrap_err();
+            assert_eq!(err.raw_os_error(), Some(libc::ENOENT));
+            let _stream = UnixListener::bind("/run/dgram/stream")?;
+            let err = anon.send_to(b"x", "/run/dgram/stream").await.unwrap_err();
+            assert_eq!(err.raw_os_error(), Some(libc::EPROTOTYPE));
+            let err = UnixDatagram::bind("/run/dgram/server").unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::AddrInUse);
+            drop(server);
+            let err = anon.send(b"x").await.unwrap_err();
+            assert_eq!(
+                err.raw_os_error(),
+                Some(libc::ECONNREFUSED),
+                "its peer closed"
+            );
+            Ok(())
+        });
+        install(sim, 10);
+    });
+}
+
+#[test]
+fn a_datagram_pair_talks_both_ways() {
+    run(|sim| {
+        sim.client("app", async {
+            let (a, b) = UnixDatagram::pair()?;
+            a.send(b"one").await?;
+            b.send(b"two").await?;
+            let mut buf = [0u8; 8];
+            let n = b.recv(&mut buf).await?;
+            assert_eq!(&buf[..n], b"one");
+            let n = a.recv(&mut buf).await?;
+            assert_eq!(&buf[..n], b"two");
             Ok(())
         });
         install(sim, 10);
