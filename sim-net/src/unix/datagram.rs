@@ -7,10 +7,10 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::rc::{Rc, Weak};
 
-use sim_clock::vfd::{self, Errno, Readiness, UnixCalls, VirtualFile, VirtualSocket, Watchers};
+use sim_clock::vfd::{Errno, Readiness, UnixCalls, VirtualFile, VirtualSocket, Watchers};
 
 use super::stream::BUFFER;
-use super::UnixNames;
+use super::{options, UnixNames};
 
 /// Datagrams a socket holds unread before senders get `EAGAIN`: Linux's
 /// `net.unix.max_dgram_qlen`.
@@ -214,22 +214,7 @@ impl VirtualSocket for UnixDatagram {
     }
 
     fn set_option(&self, level: libc::c_int, name: libc::c_int, value: &[u8]) -> Result<(), Errno> {
-        if value.len() < 4 {
-            return Err(libc::EINVAL);
-        }
-        match (level, name) {
-            (libc::SOL_SOCKET, libc::SO_REUSEADDR | libc::SO_SNDBUF | libc::SO_RCVBUF) => Ok(()),
-            _ => {
-                vfd::report_unsupported(
-                    "setsockopt",
-                    format!(
-                        "option ({level}, {name}) of a Unix domain socket is not modelled by the \
-                         simulator"
-                    ),
-                );
-                Err(libc::ENOPROTOOPT)
-            }
-        }
+        options::set(level, name, value)
     }
 
     fn get_option(
@@ -238,27 +223,12 @@ impl VirtualSocket for UnixDatagram {
         name: libc::c_int,
         out: &mut [u8],
     ) -> Result<usize, Errno> {
-        let value = match (level, name) {
-            (libc::SOL_SOCKET, libc::SO_ERROR) => self.error.take().unwrap_or(0),
-            (libc::SOL_SOCKET, libc::SO_TYPE) => libc::SOCK_DGRAM,
-            (libc::SOL_SOCKET, libc::SO_DOMAIN) => libc::AF_UNIX,
-            (libc::SOL_SOCKET, libc::SO_PROTOCOL | libc::SO_ACCEPTCONN) => 0,
-            (libc::SOL_SOCKET, libc::SO_SNDBUF | libc::SO_RCVBUF) => BUFFER as libc::c_int,
-            _ => {
-                vfd::report_unsupported(
-                    "getsockopt",
-                    format!(
-                        "option ({level}, {name}) of a Unix domain socket is not modelled by the \
-                         simulator"
-                    ),
-                );
-                return Err(libc::ENOPROTOOPT);
-            }
-        };
-        let bytes = value.to_ne_bytes();
-        let n = out.len().min(4);
-        out[..n].copy_from_slice(&bytes[..n]);
-        Ok(4)
+        options::get_int(level, name, out, |name| match name {
+            libc::SO_ERROR => Some(self.error.take().unwrap_or(0)),
+            libc::SO_TYPE => Some(libc::SOCK_DGRAM),
+            libc::SO_ACCEPTCONN => Some(0),
+            _ => None,
+        })
     }
 
     fn readable_bytes(&self) -> Result<usize, Errno> {
@@ -272,18 +242,8 @@ impl VirtualSocket for UnixDatagram {
 
 impl UnixCalls for UnixDatagram {
     fn bind_name(&self, name: &[u8]) -> Result<(), Errno> {
-        if !self.name.borrow().is_empty() {
-            return Err(libc::EINVAL);
-        }
-        let name = if name.is_empty() {
-            self.names.autobind_name(self.host)
-        } else {
-            name.to_vec()
-        };
         let me: Weak<dyn Any> = self.me.clone();
-        self.names.bind(self.host, &name, me)?;
-        *self.name.borrow_mut() = name;
-        Ok(())
+        self.names.bind_socket(self.host, name, me, &self.name)
     }
 
     fn connect_name(&self, name: &[u8]) -> Result<(), Errno> {

@@ -11,6 +11,7 @@
 
 mod datagram;
 mod names;
+mod options;
 mod stream;
 
 pub(crate) use datagram::UnixDatagram;

@@ -32,6 +32,29 @@ impl UnixNames {
         Ok(())
     }
 
+    /// `bind(2)` of a socket of `host` whose name is kept in `current`:
+    /// `EINVAL` if it has one already; an empty `name` binds a fresh
+    /// abstract one (autobind).
+    pub(crate) fn bind_socket(
+        &self,
+        host: u32,
+        name: &[u8],
+        socket: Weak<dyn Any>,
+        current: &RefCell<Vec<u8>>,
+    ) -> Result<(), Errno> {
+        if !current.borrow().is_empty() {
+            return Err(libc::EINVAL);
+        }
+        let name = if name.is_empty() {
+            self.autobind_name(host)
+        } else {
+            name.to_vec()
+        };
+        self.bind(host, &name, socket)?;
+        *current.borrow_mut() = name;
+        Ok(())
+    }
+
     /// A fresh abstract name for `bind` without one (Linux's autobind:
     /// a NUL and five hex digits), not yet bound on `host`.
     pub(crate) fn autobind_name(&self, host: u32) -> Vec<u8> {

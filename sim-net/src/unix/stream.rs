@@ -7,9 +7,9 @@ use std::collections::VecDeque;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::rc::{Rc, Weak};
 
-use sim_clock::vfd::{self, Errno, Readiness, UnixCalls, VirtualFile, VirtualSocket, Watchers};
+use sim_clock::vfd::{Errno, Readiness, UnixCalls, VirtualFile, VirtualSocket, Watchers};
 
-use super::UnixNames;
+use super::{options, UnixNames};
 
 /// Bytes one end may hold unread before the writer gets `EAGAIN`: Linux's
 /// default socket send buffer (`net.core.wmem_default`), which is what
@@ -340,24 +340,7 @@ impl VirtualSocket for UnixStream {
     }
 
     fn set_option(&self, level: libc::c_int, name: libc::c_int, value: &[u8]) -> Result<(), Errno> {
-        if value.len() < 4 {
-            return Err(libc::EINVAL);
-        }
-        match (level, name) {
-            // Accepted and without effect, as on Linux for Unix sockets
-            // (and the buffer is the default one).
-            (libc::SOL_SOCKET, libc::SO_REUSEADDR | libc::SO_SNDBUF | libc::SO_RCVBUF) => Ok(()),
-            _ => {
-                vfd::report_unsupported(
-                    "setsockopt",
-                    format!(
-                        "option ({level}, {name}) of a Unix domain socket is not modelled by the \
-                         simulator"
-                    ),
-                );
-                Err(libc::ENOPROTOOPT)
-            }
-        }
+        options::set(level, name, value)
     }
 
     fn get_option(
@@ -366,54 +349,24 @@ impl VirtualSocket for UnixStream {
         name: libc::c_int,
         out: &mut [u8],
     ) -> Result<usize, Errno> {
-        let int = |v: libc::c_int, out: &mut [u8]| {
-            let bytes = v.to_ne_bytes();
-            let n = out.len().min(4);
-            out[..n].copy_from_slice(&bytes[..n]);
-            Ok(4)
-        };
-        match (level, name) {
-            (libc::SOL_SOCKET, libc::SO_ERROR) => int(self.error.take().unwrap_or(0), out),
-            (libc::SOL_SOCKET, libc::SO_TYPE) => int(libc::SOCK_STREAM, out),
-            (libc::SOL_SOCKET, libc::SO_DOMAIN) => int(libc::AF_UNIX, out),
-            (libc::SOL_SOCKET, libc::SO_PROTOCOL) => int(0, out),
-            (libc::SOL_SOCKET, libc::SO_ACCEPTCONN) => {
-                let listening = matches!(&*self.state.borrow(), State::Listening { .. });
-                int(listening as libc::c_int, out)
-            }
-            // Linux reports the buffer doubled, as it stores it.
-            (libc::SOL_SOCKET, libc::SO_SNDBUF | libc::SO_RCVBUF) => {
-                int(BUFFER as libc::c_int, out)
-            }
-            (libc::SOL_SOCKET, libc::SO_PEERCRED) => {
-                // Every host is this one process.
-                // SAFETY: plain calls without arguments.
-                let cred = unsafe {
-                    libc::ucred {
-                        pid: libc::getpid(),
-                        uid: libc::getuid(),
-                        gid: libc::getgid(),
-                    }
-                };
-                let bytes: Vec<u8> = [cred.pid as u32, cred.uid, cred.gid]
-                    .iter()
-                    .flat_map(|v| v.to_ne_bytes())
-                    .collect();
-                let n = out.len().min(bytes.len());
-                out[..n].copy_from_slice(&bytes[..n]);
-                Ok(bytes.len())
-            }
-            _ => {
-                vfd::report_unsupported(
-                    "getsockopt",
-                    format!(
-                        "option ({level}, {name}) of a Unix domain socket is not modelled by the \
-                         simulator"
-                    ),
-                );
-                Err(libc::ENOPROTOOPT)
-            }
+        if (level, name) == (libc::SOL_SOCKET, libc::SO_PEERCRED) {
+            // Every host is this one process.
+            // SAFETY: plain calls without arguments.
+            let (pid, uid, gid) = unsafe { (libc::getpid(), libc::getuid(), libc::getgid()) };
+            let cred: Vec<u8> = [pid as u32, uid, gid]
+                .iter()
+                .flat_map(|v| v.to_ne_bytes())
+                .collect();
+            return Ok(options::write(&cred, out));
         }
+        options::get_int(level, name, out, |name| match name {
+            libc::SO_ERROR => Some(self.error.take().unwrap_or(0)),
+            libc::SO_TYPE => Some(libc::SOCK_STREAM),
+            libc::SO_ACCEPTCONN => {
+                Some(matches!(&*self.state.borrow(), State::Listening { .. }) as libc::c_int)
+            }
+            _ => None,
+        })
     }
 
     fn readable_bytes(&self) -> Result<usize, Errno> {
@@ -430,18 +383,11 @@ impl VirtualSocket for UnixStream {
 
 impl UnixCalls for UnixStream {
     fn bind_name(&self, name: &[u8]) -> Result<(), Errno> {
-        if !self.name.borrow().is_empty() || !matches!(&*self.state.borrow(), State::Fresh) {
+        if !matches!(&*self.state.borrow(), State::Fresh) {
             return Err(libc::EINVAL);
         }
-        let name = if name.is_empty() {
-            self.names.autobind_name(self.host)
-        } else {
-            name.to_vec()
-        };
         let me: Weak<dyn Any> = self.me.clone();
-        self.names.bind(self.host, &name, me)?;
-        *self.name.borrow_mut() = name;
-        Ok(())
+        self.names.bind_socket(self.host, name, me, &self.name)
     }
 
     fn connect_name(&self, name: &[u8]) -> Result<(), Errno> {
