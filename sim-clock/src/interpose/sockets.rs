@@ -259,18 +259,14 @@ pub(crate) fn accept4(
             return -1;
         }
     };
-    let unix_peer = file
-        .as_socket()
-        .and_then(|s| s.as_unix())
-        .map(|u| u.peer_name().unwrap_or_default());
+    let peer = match file.as_socket().and_then(|s| s.as_unix()) {
+        Some(unix) => Address::Unix(unix.peer_name().unwrap_or_default()),
+        None => Address::Inet(peer),
+    };
     match open_with_flags(file, flags) {
         Ok(new) => {
-            match unix_peer {
-                // SAFETY: the caller's buffer and length.
-                Some(name) => unsafe { sockaddr::write_unix(&name, addr, len) },
-                // SAFETY: the caller's buffer and length.
-                None => unsafe { sockaddr::write(peer, addr, len) },
-            }
+            // SAFETY: the caller's buffer and length.
+            unsafe { peer.write(addr, len) };
             new
         }
         Err(e) => {
@@ -295,23 +291,14 @@ fn name_of(
         set_errno(libc::EFAULT);
         return -1;
     }
-    if let Some(unix) = sock(&open).as_unix() {
-        return match get_unix(unix) {
-            Ok(name) => {
-                // SAFETY: the caller's buffer and length.
-                unsafe { sockaddr::write_unix(&name, addr, len) };
-                0
-            }
-            Err(e) => {
-                set_errno(e);
-                -1
-            }
-        };
-    }
-    match get(sock(&open)) {
-        Ok(a) => {
+    let name = match sock(&open).as_unix() {
+        Some(unix) => get_unix(unix).map(Address::Unix),
+        None => get(sock(&open)).map(Address::Inet),
+    };
+    match name {
+        Ok(name) => {
             // SAFETY: the caller's buffer and length.
-            unsafe { sockaddr::write(a, addr, len) };
+            unsafe { name.write(addr, len) };
             0
         }
         Err(e) => {
@@ -463,23 +450,26 @@ pub(crate) fn send_common(
     transferred(call, fd, &open, nonblocking, r)
 }
 
-/// Who sent a datagram: an internet address, or a Unix domain name.
-pub(crate) enum Sender {
+/// A socket address as the C calls hand it out (a datagram's sender, a
+/// socket's own or peer's name): an internet address, or a Unix domain
+/// name.
+pub(crate) enum Address {
     Inet(SocketAddr),
     Unix(Vec<u8>),
 }
 
-impl Sender {
-    /// Writes the sender where the caller asked, as `recvfrom` does.
+impl Address {
+    /// Writes the address where the caller asked, as much as fits, with
+    /// `*len` set to its full size.
     ///
     /// # Safety
     /// As [`sockaddr::write`].
     pub(crate) unsafe fn write(&self, addr: *mut libc::sockaddr, len: *mut libc::socklen_t) {
         match self {
             // SAFETY: the caller's guarantee.
-            Sender::Inet(a) => unsafe { sockaddr::write(*a, addr, len) },
+            Address::Inet(a) => unsafe { sockaddr::write(*a, addr, len) },
             // SAFETY: the caller's guarantee.
-            Sender::Unix(name) => unsafe { sockaddr::write_unix(name, addr, len) },
+            Address::Unix(name) => unsafe { sockaddr::write_unix(name, addr, len) },
         }
     }
 }
@@ -490,7 +480,7 @@ pub(crate) fn recv_common(
     fd: libc::c_int,
     buf: &mut [u8],
     flags: libc::c_int,
-) -> Result<(usize, Option<Sender>), libc::ssize_t> {
+) -> Result<(usize, Option<Address>), libc::ssize_t> {
     let Some(open) = socket_of(call, fd) else {
         return Err(-1);
     };
@@ -502,10 +492,10 @@ pub(crate) fn recv_common(
     let r = match sock(&open).as_unix() {
         Some(unix) => unix
             .recv_named(buf, peek)
-            .map(|(n, from)| (n, from.map(Sender::Unix))),
+            .map(|(n, from)| (n, from.map(Address::Unix))),
         None => sock(&open)
             .recv(buf, peek)
-            .map(|(n, from)| (n, from.map(Sender::Inet))),
+            .map(|(n, from)| (n, from.map(Address::Inet))),
     };
     r.map_err(|e| transferred(call, fd, &open, nonblocking, Err(e)))
 }
